@@ -5,16 +5,19 @@ for the whole catalogue.
 """
 
 from contracts import dispatch, intake, inventory, surveys, warranty, webhooks  # noqa: F401
+from contracts.common import MoneyAmount
 from contracts.envelope import CONTENT_TYPE, CloudEvent, EventPayload, new_event
-from contracts.registry import event, event_types, parse, payload_model
+from contracts.registry import event, event_types, parse, payload_model, producer
 
 __all__ = [
     "CONTENT_TYPE",
     "CloudEvent",
     "EventPayload",
+    "MoneyAmount",
     "event",
     "event_types",
     "new_event",
     "parse",
     "payload_model",
+    "producer",
 ]

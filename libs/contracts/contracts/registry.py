@@ -54,3 +54,8 @@ def event_types() -> Iterator[str]:
 
 def all_models() -> dict[str, type[EventPayload]]:
     return dict(sorted(_REGISTRY.items()))
+
+
+def producer(event_type: str) -> str:
+    """The service that publishes ``event_type``: its first segment (``intake.ticket.created.v1``: intake)."""
+    return event_type.split(".", 1)[0]

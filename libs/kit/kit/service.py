@@ -1,0 +1,43 @@
+"""What a service declares about itself; the kit builds its app, worker, relay and scheduler from it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter
+from messaging.consumer import EventHandlers
+from sqlalchemy import MetaData
+
+from kit.db import UnitOfWork
+from kit.scheduler import TimerHandler
+from kit.tables import PlatformTables
+
+if TYPE_CHECKING:
+    from kit.runtime import Runtime
+
+BackgroundTask = Callable[["Runtime"], Awaitable[None]]
+
+SERVICE_NAMES = ("intake", "dispatch", "inventory", "warranty", "surveys", "webhooks")
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    metadata: MetaData
+    tables: PlatformTables
+    migrations: Path
+    routers: Sequence[APIRouter] = ()
+    handlers: EventHandlers[UnitOfWork] = field(default_factory=EventHandlers)
+    timers: dict[str, TimerHandler] = field(default_factory=dict)
+    extra_bindings: tuple[str, ...] = ()
+    background: Sequence[BackgroundTask] = ()
+    version: str = "1.0.0"
+
+    @property
+    def prefix(self) -> str:
+        return f"/{self.name}/v1"

@@ -1,0 +1,25 @@
+"""The inbox: the ids of events a service has applied, recorded with the handler's effects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+
+async def record(conn: AsyncConnection, inbox: Table, *, event_id: str, event_type: str) -> bool:
+    """Record an event as applied in the open transaction; False if it was applied before.
+
+    A concurrent transaction recording the same id makes this one wait for its outcome, so two
+    consumers racing on one duplicated event apply it once.
+    """
+    values = {"event_id": event_id, "event_type": event_type, "processed_at": datetime.now(UTC)}
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(inbox).values(values).on_conflict_do_nothing(index_elements=["event_id"]).returning(
+        inbox.c.event_id
+    )
+    result = await conn.execute(stmt)
+    return result.first() is not None

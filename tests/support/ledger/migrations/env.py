@@ -1,0 +1,5 @@
+from kit.migrations import run_env
+
+from ledger.app import metadata
+
+run_env(metadata)
