@@ -66,19 +66,12 @@ def timed(name: str, problem: PlanningProblem, solve: Callable[[PlanningProblem]
     return Run(name, seconds, plan, len(hard_rule_violations(problem, plan)))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="150 jobs x 30 technicians, 3-s reference")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path, help="also write the results to this file")
-    args = parser.parse_args(argv)
-
-    jobs, technicians, reference_seconds = (150, 30, 3.0) if args.quick else (500, 100, 30.0)
-    problem = synthetic_problem(jobs=jobs, technicians=technicians, seed=args.seed)
+def measure(*, quick: bool, seed: int = 7) -> dict[str, object]:
+    """Plan the backlog the four ways, print the table and return the results (with ``meets_target``)."""
+    jobs, technicians, reference_seconds = (150, 30, 3.0) if quick else (500, 100, 30.0)
+    problem = synthetic_problem(jobs=jobs, technicians=technicians, seed=seed)
     budget = DEFAULT_SETTINGS.time_limit
-    print(
-        f"instance: {jobs} open jobs x {technicians} technicians, seed {args.seed}; default budget {budget} s"
-    )
+    print(f"instance: {jobs} open jobs x {technicians} technicians, seed {seed}; default budget {budget} s")
 
     runs = [
         timed("greedy nearest-available", problem, greedy_plan),
@@ -130,22 +123,34 @@ def main(argv: list[str] | None = None) -> int:
         + f" (time {'ok' if fast else 'too slow'}, gap {'ok' if close else 'too large'}, "
         + f"rules {'ok' if valid else 'broken'})"
     )
+    return {
+        "instance": {"jobs": jobs, "technicians": technicians, "seed": seed},
+        "default_budget_seconds": budget,
+        "reference_seconds": reference_seconds,
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+        "runs": rows,
+        "gap_objective": gap,
+        "gap_travel_plus_lateness": raw_gap,
+        "improvement_over_greedy": improvement,
+        "target_met": met,
+        "meets_target": met,
+    }
+
+
+def run(quick: bool) -> dict[str, object]:
+    """The entry point ``python -m bench`` calls."""
+    return measure(quick=quick)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="150 jobs x 30 technicians, 3-s reference")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args(argv)
+    results = measure(quick=args.quick, seed=args.seed)
     if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "instance": {"jobs": jobs, "technicians": technicians, "seed": args.seed},
-                    "default_budget_seconds": budget,
-                    "reference_seconds": reference_seconds,
-                    "machine": {"python": platform.python_version(), "platform": platform.platform()},
-                    "runs": rows,
-                    "gap_objective": gap,
-                    "gap_travel_plus_lateness": raw_gap,
-                    "target_met": met,
-                },
-                indent=2,
-            )
-        )
+        args.json.write_text(json.dumps(results, indent=2))
     return 0
 
 

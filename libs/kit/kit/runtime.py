@@ -92,6 +92,7 @@ class Runtime:
             inbox_table=definition.tables.inbox,
             prefetch=settings.consumer_prefetch,
             concurrency=settings.consumer_concurrency,
+            batch_size=settings.consumer_batch_size,
             send_timeout=settings.publish_timeout,
         )
         self.scheduler = Scheduler(
@@ -102,6 +103,8 @@ class Runtime:
         self.verifier = TokenVerifier(settings)
         self.roles: set[str] = set()
         self.consuming = False
+        # Nothing is published before the topology exists: RabbitMQ drops events no queue is bound for.
+        self.topology_declared = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
         self._head = migrations.head_revision(definition.migrations)
 
@@ -112,11 +115,15 @@ class Runtime:
         self.roles = roles if roles is not None else self.settings.role_set
         self._spawn(self._supervise_broker(), "broker")
         if "relay" in self.roles:
-            self._spawn(self.relay.run(), "relay")
+            self._spawn(self._relay_after_topology(), "relay")
         if "scheduler" in self.roles:
             self._spawn(self.scheduler.run(), "scheduler")
             for task in self.definition.background:
                 self._spawn(task(self), f"background:{getattr(task, '__name__', 'task')}")
+
+    async def _relay_after_topology(self) -> None:
+        await self.topology_declared.wait()
+        await self.relay.run()
 
     def _spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         self._tasks.append(asyncio.create_task(coro, name=f"{self.name}:{name}"))
@@ -130,6 +137,7 @@ class Runtime:
                     await self.transport.connect()
                 if not self.consuming:
                     await self.transport.declare(self.topology)
+                    self.topology_declared.set()
                     if "consumer" in self.roles and self.definition.handlers.types():
                         await self.consumer.start()
                     self.consuming = True

@@ -23,3 +23,18 @@ async def record(conn: AsyncConnection, inbox: Table, *, event_id: str, event_ty
     )
     result = await conn.execute(stmt)
     return result.first() is not None
+
+
+async def record_many(conn: AsyncConnection, inbox: Table, events: list[tuple[str, str]]) -> set[str]:
+    """Record many ``(event_id, event_type)`` at once; the ids not applied before."""
+    if not events:
+        return set()
+    now = datetime.now(UTC)
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(inbox)
+        .values([{"event_id": i, "event_type": t, "processed_at": now} for i, t in dict(events).items()])
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(inbox.c.event_id)
+    )
+    return {row[0] for row in (await conn.execute(stmt)).all()}

@@ -59,6 +59,7 @@ class RabbitMQTransport(Transport):
         self._dead_letters: AbstractExchange | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._lock = asyncio.Lock()
+        self._inflight: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -173,8 +174,12 @@ class RabbitMQTransport(Transport):
         await channel.set_qos(prefetch_count=prefetch)
         q = await channel.get_queue(queue, ensure=True)
 
+        # aio-pika awaits this callback before dispatching the next delivery; handing each delivery to
+        # its own task lets up to ``prefetch`` events be handled at once.
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await callback(_RabbitDelivery(message))
+            task = asyncio.create_task(callback(_RabbitDelivery(message)))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
 
         tag = await q.consume(on_message, no_ack=False)
         self._consumers.append((q, tag))

@@ -1,0 +1,114 @@
+"""Events/s through outbox -> RabbitMQ -> inbox + handler on PostgreSQL, beside a bare aio-pika loop.
+
+Both sides use two processes, as deployed: a publisher and a consumer.
+
+Baseline: a child process publishes N persistent messages to a quorum queue with publisher
+confirms (pipelined, 500 in flight); this process consumes them with manual acks.
+Platform: N events already committed to a service's outbox are relayed by a child process running
+only the service's relay (batched publisher confirms, then marked sent) and consumed here by the
+service's consumer, which applies them in transactions that record the inbox rows and the
+handler's effects. Both run on this machine's RabbitMQ and PostgreSQL, one after the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import aio_pika
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
+
+from infra import AMQP_URL  # noqa: E402
+from ledger_harness import Ledger  # noqa: E402
+
+TARGET_RATIO = 0.7
+
+
+async def bare_loop(n: int) -> float:
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        sub = await connection.channel()
+        await sub.set_qos(prefetch_count=200)
+        name = f"bench.bare.{uuid.uuid4().hex[:8]}"
+        queue = await sub.declare_queue(name, durable=True, arguments={"x-queue-type": "quorum"})
+        done = asyncio.Event()
+        received = 0
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            nonlocal received
+            await message.ack()
+            received += 1
+            if received >= n:
+                done.set()
+
+        await queue.consume(on_message)
+        started = time.perf_counter()
+        publisher = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.messaging", "publish", name, str(n))
+        await done.wait()
+        assert await publisher.wait() == 0
+        elapsed = time.perf_counter() - started
+        await sub.queue_delete(name)
+    return n / elapsed
+
+
+async def platform_pipeline(n: int) -> float:
+    ledger = Ledger()
+    await ledger.setup()
+    try:
+        assert ledger.db is not None
+        from ledger.app import record_entry
+
+        batch = 500
+        for i in range(0, n, batch):  # committed before the clock starts
+            async with ledger.db.transaction() as uow:
+                for j in range(min(batch, n - i)):
+                    await record_entry(uow, amount=i + j)
+        started = time.perf_counter()
+        async with ledger.running({"consumer"}):
+            ledger.spawn("relay")
+            await ledger.wait_effects(n, timeout=600)
+            elapsed = time.perf_counter() - started
+        counts = await ledger.counts()
+        assert counts == (n, n, n), counts
+    finally:
+        await ledger.teardown()
+    return n / elapsed
+
+
+async def run(quick: bool = False) -> dict[str, object]:
+    n = 3000 if quick else 20000
+    bare = await bare_loop(n)
+    print(f"bare aio-pika publish(confirm)+consume(ack): {bare:8.0f} msg/s  ({n} messages)", flush=True)
+    ours = await platform_pipeline(n)
+    ratio = ours / bare
+    print(f"outbox -> RabbitMQ -> inbox+handler (PG):    {ours:8.0f} events/s", flush=True)
+    print(f"ratio {ratio:.2f} (target >= {TARGET_RATIO})", flush=True)
+    return {"messages": n, "bare_per_s": bare, "platform_per_s": ours, "ratio": ratio,
+            "meets_target": ratio >= TARGET_RATIO}
+
+
+async def publish(queue: str, n: int) -> None:
+    """The baseline's publisher process: N persistent messages with pipelined confirms."""
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel(publisher_confirms=True)
+        body = b'{"specversion":"1.0","type":"bench.message.sent.v1","data":{"n":1}}' * 3
+        window = 500
+        for i in range(0, n, window):
+            await asyncio.gather(*(
+                channel.default_exchange.publish(
+                    aio_pika.Message(body, message_id=str(uuid.uuid4()),
+                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                    routing_key=queue)
+                for _ in range(min(window, n - i))
+            ))
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["publish"]:
+        asyncio.run(publish(sys.argv[2], int(sys.argv[3])))
