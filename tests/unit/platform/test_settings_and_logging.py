@@ -1,0 +1,30 @@
+import logging
+
+import pytest
+from kit.logging import mask_personal_data
+from kit.settings import Settings
+from pydantic import ValidationError
+
+
+def test_production_refuses_the_development_jwt_secret() -> None:
+    with pytest.raises(ValidationError, match="JWT_SECRET"):
+        Settings(environment="production", amqp_url="amqp://x")
+
+
+def test_production_refuses_the_in_process_transport() -> None:
+    with pytest.raises(ValidationError, match="AMQP_URL"):
+        Settings(environment="production", jwt_secret="s" * 40)
+
+
+def test_a_service_specific_variable_beats_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://db/{service}")
+    monkeypatch.setenv("WARRANTY_DATABASE_URL", "postgresql+asyncpg://warranty-db/w")
+    assert Settings.for_service("warranty").service_database_url("warranty") == "postgresql+asyncpg://warranty-db/w"
+    assert Settings.for_service("dispatch").service_database_url("dispatch") == "postgresql+asyncpg://db/dispatch"
+
+
+def test_personal_data_is_masked_in_logs() -> None:
+    masked = mask_personal_data("caller +49 30 1234567 wrote from anna.schmidt@example.com")
+    assert "1234567" not in masked and "anna.schmidt" not in masked
+    assert masked.endswith("a***@example.com") and "***67" in masked
+    logging.getLogger(__name__).info("not crashing on args %s", "x")
