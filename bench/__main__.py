@@ -26,8 +26,11 @@ def main() -> None:
     for name in modules:
         module = importlib.import_module(name)
         print(f"\n== {name.split('.')[-1]} ==", flush=True)
-        results[name] = asyncio.run(module.run(quick=args.quick)) if asyncio.iscoroutinefunction(
-            module.run) else module.run(quick=args.quick)
+        results[name] = (
+            asyncio.run(module.run(quick=args.quick))
+            if asyncio.iscoroutinefunction(module.run)
+            else module.run(quick=args.quick)
+        )
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"\nresults written to {args.json}")

@@ -22,8 +22,8 @@ import aio_pika
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
-from infra import AMQP_URL  # noqa: E402
-from ledger_harness import Ledger  # noqa: E402
+from infra import AMQP_URL
+from ledger_harness import Ledger
 
 TARGET_RATIO = 0.7
 
@@ -48,7 +48,8 @@ async def bare_loop(n: int) -> float:
         await queue.consume(on_message)
         started = time.perf_counter()
         publisher = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.messaging", "publish", name, str(n))
+            sys.executable, "-m", "bench.messaging", "publish", name, str(n)
+        )
         await done.wait()
         assert await publisher.wait() == 0
         elapsed = time.perf_counter() - started
@@ -88,8 +89,13 @@ async def run(quick: bool = False) -> dict[str, object]:
     ratio = ours / bare
     print(f"outbox -> RabbitMQ -> inbox+handler (PG):    {ours:8.0f} events/s", flush=True)
     print(f"ratio {ratio:.2f} (target >= {TARGET_RATIO})", flush=True)
-    return {"messages": n, "bare_per_s": bare, "platform_per_s": ours, "ratio": ratio,
-            "meets_target": ratio >= TARGET_RATIO}
+    return {
+        "messages": n,
+        "bare_per_s": bare,
+        "platform_per_s": ours,
+        "ratio": ratio,
+        "meets_target": ratio >= TARGET_RATIO,
+    }
 
 
 async def publish(queue: str, n: int) -> None:
@@ -100,13 +106,17 @@ async def publish(queue: str, n: int) -> None:
         body = b'{"specversion":"1.0","type":"bench.message.sent.v1","data":{"n":1}}' * 3
         window = 500
         for i in range(0, n, window):
-            await asyncio.gather(*(
-                channel.default_exchange.publish(
-                    aio_pika.Message(body, message_id=str(uuid.uuid4()),
-                                     delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                    routing_key=queue)
-                for _ in range(min(window, n - i))
-            ))
+            await asyncio.gather(
+                *(
+                    channel.default_exchange.publish(
+                        aio_pika.Message(
+                            body, message_id=str(uuid.uuid4()), delivery_mode=aio_pika.DeliveryMode.PERSISTENT
+                        ),
+                        routing_key=queue,
+                    )
+                    for _ in range(min(window, n - i))
+                )
+            )
 
 
 if __name__ == "__main__":

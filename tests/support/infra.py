@@ -72,15 +72,20 @@ async def delete_queues(service: str, names: list[str]) -> None:
             channel = await connection.channel()
             try:
                 await channel.queue_delete(name)
-            except Exception:  # noqa: S110 - absent queue is fine
+            except Exception:
                 pass
             finally:
                 if not channel.is_closed:
                     await channel.close()
 
 
-async def wait_until(predicate: Callable[[], Awaitable[bool]], *, timeout: float, interval: float = 0.1,
-                     what: str = "condition") -> None:
+async def wait_until(
+    predicate: Callable[[], Awaitable[bool]],
+    *,
+    timeout: float,
+    interval: float = 0.1,
+    what: str = "condition",
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if await predicate():
@@ -104,11 +109,17 @@ def stop_rabbitmq() -> None:
 
 
 def start_rabbitmq(timeout: float = 120) -> None:
-    subprocess.Popen(["rabbitmq-server", "-detached"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).wait()
+    subprocess.Popen(
+        ["rabbitmq-server", "-detached"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    ).wait()
     deadline = time.monotonic() + timeout
     while True:  # the node takes a moment to exist before await_startup can ask it anything
-        done = subprocess.run(["rabbitmqctl", "await_startup", "--timeout", "30"], timeout=60,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["rabbitmqctl", "await_startup", "--timeout", "30"],
+            timeout=60,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         if done.returncode == 0:
             return
         if time.monotonic() > deadline:

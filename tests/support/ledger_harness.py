@@ -15,14 +15,15 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from infra import AMQP_URL, create_database, delete_queues, drop_database, free_port, pg_url, wait_until
+from ledger.app import effects, entries, make_service, record_entry, tables
+from sqlalchemy import func, select
+
 from kit import migrations
 from kit.app import create_app
 from kit.auth import mint_token
 from kit.db import Database
 from kit.settings import Settings
-from ledger.app import effects, entries, make_service, record_entry, tables
 from messaging.topology import ServiceTopology
-from sqlalchemy import func, select
 
 SUPPORT = Path(__file__).parent
 
@@ -68,25 +69,35 @@ class Ledger:
             await self.db.dispose()
         await drop_database(self.db_name)
         topology = ServiceTopology(self.name, (), (0.2, 0.4))
-        await delete_queues(self.name, [topology.queue, topology.dead_letter_queue,
-                                        *[q for q, _ in topology.retry_queues()]])
+        await delete_queues(
+            self.name, [topology.queue, topology.dead_letter_queue, *[q for q, _ in topology.retry_queues()]]
+        )
 
     def settings(self, retry_delays: str = "0.2,0.4") -> Settings:
-        return Settings(database_url=self.db_url, amqp_url=AMQP_URL, retry_delays=retry_delays,
-                        relay_poll_interval=0.2, environment="test")
+        return Settings(
+            database_url=self.db_url,
+            amqp_url=AMQP_URL,
+            retry_delays=retry_delays,
+            relay_poll_interval=0.2,
+            environment="test",
+        )
 
     def app(self, roles: set[str], retry_delays: str = "0.2,0.4") -> FastAPI:
-        return create_app(self.definition, settings=self.settings(retry_delays), roles=roles,
-                          migrate_on_start=False)
+        return create_app(
+            self.definition, settings=self.settings(retry_delays), roles=roles, migrate_on_start=False
+        )
 
     @asynccontextmanager
-    async def running(self, roles: set[str], retry_delays: str = "0.2,0.4") -> AsyncIterator[httpx.AsyncClient]:
+    async def running(
+        self, roles: set[str], retry_delays: str = "0.2,0.4"
+    ) -> AsyncIterator[httpx.AsyncClient]:
         """The service in this process, its lifespan started, with an HTTP client (admin token)."""
         app = self.app(roles, retry_delays)
         token = mint_token(self.settings(), subject="test-admin", roles=["admin"])
         async with app.router.lifespan_context(app):
             async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://ledger",
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://ledger",
                 headers={"Authorization": f"Bearer {token}"},
             ) as client:
                 client.app = app  # type: ignore[attr-defined]
@@ -134,7 +145,9 @@ class Ledger:
         async with self.db.engine.connect() as conn:
             n_entries = (await conn.execute(select(func.count()).select_from(entries))).scalar_one()
             n_effects = (await conn.execute(select(func.count()).select_from(effects))).scalar_one()
-            distinct = (await conn.execute(select(func.count(func.distinct(effects.c.event_id))))).scalar_one()
+            distinct = (
+                await conn.execute(select(func.count(func.distinct(effects.c.event_id))))
+            ).scalar_one()
         return n_entries, n_effects, distinct
 
     async def unpublished(self) -> int:
@@ -142,7 +155,9 @@ class Ledger:
         outbox = tables.outbox
         async with self.db.engine.connect() as conn:
             return (
-                await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None)))
+                await conn.execute(
+                    select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+                )
             ).scalar_one()
 
     async def wait_effects(self, expected: int, timeout: float = 60) -> None:

@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Response
 from fastapi.middleware.cors import CORSMiddleware
-from messaging.inprocess import InProcessBroker
-from messaging.transport import Transport
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
@@ -22,6 +20,8 @@ from kit.middleware import RequestContextMiddleware
 from kit.runtime import Runtime
 from kit.service import ServiceDefinition
 from kit.settings import Settings
+from messaging.inprocess import InProcessBroker
+from messaging.transport import Transport
 
 
 def create_app(
@@ -73,7 +73,9 @@ def create_app(
             allow_headers=["*"],
             expose_headers=["ETag", "X-Correlation-ID", "Idempotent-Replayed"],
         )
-    app.add_middleware(RequestContextMiddleware, service=definition.name, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware, service=definition.name, max_body_bytes=settings.max_body_bytes
+    )
     for router in definition.routers:
         app.include_router(router, prefix=prefix, responses=PROBLEM_RESPONSES)
     app.include_router(operations_router(definition.name))
@@ -103,8 +105,13 @@ def operations_router(service: str) -> APIRouter:
 
     for base in ("", f"/{service}"):
         router.add_api_route(f"{base}/healthz", healthz, methods=["GET"], summary="Liveness")
-        router.add_api_route(f"{base}/readyz", readyz, methods=["GET"], summary="Readiness",
-                             responses={503: {"model": Readiness}})
+        router.add_api_route(
+            f"{base}/readyz",
+            readyz,
+            methods=["GET"],
+            summary="Readiness",
+            responses={503: {"model": Readiness}},
+        )
         router.add_api_route(f"{base}/metrics", metrics, methods=["GET"], include_in_schema=False)
     return router
 

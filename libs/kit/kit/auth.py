@@ -88,8 +88,12 @@ class TokenVerifier:
                 leeway=30,
             )
         except (jwt.PyJWTError, KeyError, ValueError) as exc:
-            raise HTTPProblem(401, "invalid-token", f"The bearer token is not valid: {exc}",
-                              {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+            raise HTTPProblem(
+                401,
+                "invalid-token",
+                f"The bearer token is not valid: {exc}",
+                {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from exc
         raw_roles = claims.get("roles", [])
         if isinstance(raw_roles, str):
             raw_roles = raw_roles.split()

@@ -40,7 +40,9 @@ def _services(names: list[str]) -> list[str]:
     chosen = names or available
     unknown = [n for n in chosen if n not in available]
     if unknown:
-        sys.exit(f"unknown or not installed service(s): {', '.join(unknown)}; installed: {', '.join(available)}")
+        sys.exit(
+            f"unknown or not installed service(s): {', '.join(unknown)}; installed: {', '.join(available)}"
+        )
     return chosen
 
 
@@ -61,7 +63,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         print(f"  {name:<10} {base}/{name}/v1/docs   health {base}/{name}/healthz")
     if not names:
         print("  (no service is installed yet)")
-    print(f"  dev tokens: .venv/bin/aftersales token --role agent   (roles: see README)")
+    print("  dev tokens: .venv/bin/aftersales token --role agent   (roles: see README)")
     sys.stdout.flush()
     uvicorn.run(Gateway(apps), host=args.host, port=args.port, log_level="warning", lifespan="on")
 
@@ -81,8 +83,15 @@ def cmd_serve(args: argparse.Namespace) -> None:
         roles = None
     app = create_app(definition, settings=settings, roles=roles)
     port = args.port or DEFAULT_PORTS[args.service]
-    uvicorn.run(app, host=args.host, port=port, log_level="warning", proxy_headers=True,
-                access_log=False, loop="uvloop")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        access_log=False,
+        loop="uvloop",
+    )
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -136,8 +145,15 @@ def cmd_token(args: argparse.Namespace) -> None:
     for role in args.role:
         if role not in Role._value2member_map_:
             sys.exit(f"unknown role {role}; roles: {', '.join(r.value for r in Role)}")
-    print(mint_token(Settings(), subject=args.subject or f"dev-{args.role[0]}", roles=args.role,
-                     dealer_id=args.dealer, name=args.name))
+    print(
+        mint_token(
+            Settings(),
+            subject=args.subject or f"dev-{args.role[0]}",
+            roles=args.role,
+            dealer_id=args.dealer,
+            name=args.name,
+        )
+    )
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> None:
@@ -173,10 +189,9 @@ def _one(args: argparse.Namespace) -> str:
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write the generated OpenAPI documents and the RabbitMQ definitions."""
+    from kit.app import create_app
     from messaging.consumer import bindings_for
     from messaging.topology import ServiceTopology, rabbitmq_definitions
-
-    from kit.app import create_app
 
     out = Path(args.docs)
     (out / "openapi").mkdir(parents=True, exist_ok=True)
@@ -185,8 +200,13 @@ def cmd_export(args: argparse.Namespace) -> None:
         definition = load_service(name)
         app = create_app(definition, settings=Settings(environment="development"))
         _write(out / "openapi" / f"{name}.json", app.openapi())
-        topologies.append(ServiceTopology(name, bindings_for(definition.handlers, definition.extra_bindings),
-                                          Settings().retry_delay_list))
+        topologies.append(
+            ServiceTopology(
+                name,
+                bindings_for(definition.handlers, definition.extra_bindings),
+                Settings().retry_delay_list,
+            )
+        )
     _write(Path(args.deploy) / "rabbitmq" / "definitions.json", rabbitmq_definitions(topologies))
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from contracts.envelope import CloudEvent, EventPayload, new_event
-from messaging import context, outbox
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from contracts.envelope import CloudEvent, EventPayload, new_event
 from kit.clock import Clock, SystemClock
 from kit.tables import PlatformTables
+from messaging import context, outbox
 
 log = logging.getLogger(__name__)
 

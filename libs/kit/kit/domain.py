@@ -104,7 +104,9 @@ class Money:
     def __post_init__(self) -> None:
         object.__setattr__(self, "amount", Decimal(self.amount).quantize(CENT, rounding=ROUND_HALF_UP))
         if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
-            raise DomainError(f"currency must be an ISO 4217 code, got {self.currency!r}", code="bad-currency")
+            raise DomainError(
+                f"currency must be an ISO 4217 code, got {self.currency!r}", code="bad-currency"
+            )
 
     @classmethod
     def zero(cls, currency: str = "EUR") -> Money:
@@ -112,7 +114,9 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise DomainError(f"cannot combine {self.currency} with {other.currency}", code="currency-mismatch")
+            raise DomainError(
+                f"cannot combine {self.currency} with {other.currency}", code="currency-mismatch"
+            )
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

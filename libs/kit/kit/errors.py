@@ -8,11 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from messaging import context
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.domain import DomainError
+from messaging import context
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ def problem_response(
     code: str,
     detail: str | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: dict[str, Any] | None = None,
+    **fields: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + code,
@@ -73,7 +74,8 @@ def problem_response(
         "detail": detail,
         "instance": str(request.url.path) if request is not None else None,
         "correlation_id": context.correlation_id(),
-        **extra,
+        **(extra or {}),
+        **fields,
     }
     return JSONResponse(
         {k: v for k, v in body.items() if v is not None},
@@ -94,11 +96,13 @@ class HTTPProblem(Exception):
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(request, status=exc.status, code=exc.code, detail=exc.detail, **exc.extra)
+        return problem_response(request, status=exc.status, code=exc.code, detail=exc.detail, extra=exc.extra)
 
     @app.exception_handler(HTTPProblem)
     async def _http_problem(request: Request, exc: HTTPProblem) -> JSONResponse:
-        return problem_response(request, status=exc.status, code=exc.code, detail=exc.detail, headers=exc.headers)
+        return problem_response(
+            request, status=exc.status, code=exc.code, detail=exc.detail, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -120,7 +124,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             exc.status_code, "http-error"
         )
         return problem_response(
-            request, status=exc.status_code, code=code, detail=str(exc.detail),
+            request,
+            status=exc.status_code,
+            code=code,
+            detail=str(exc.detail),
             headers=getattr(exc, "headers", None),
         )
 
@@ -128,7 +135,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
         return problem_response(
-            request, status=500, code="internal-error", detail="An unexpected error occurred; it has been logged."
+            request,
+            status=500,
+            code="internal-error",
+            detail="An unexpected error occurred; it has been logged.",
         )
 
 

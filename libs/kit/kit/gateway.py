@@ -35,9 +35,17 @@ class Gateway:
             body = {"status": "ok", "services": {n: f"/{n}/v1/docs" for n in self.apps}}
             await _json(send, 200, body)
             return
-        await _json(send, 404, {"type": "urn:aftersales:problem:not-found", "title": "Not found",
-                                "status": 404, "detail": f"No service serves {path}."},
-                    content_type=b"application/problem+json")
+        await _json(
+            send,
+            404,
+            {
+                "type": "urn:aftersales:problem:not-found",
+                "title": "Not found",
+                "status": 404,
+                "detail": f"No service serves {path}.",
+            },
+            content_type=b"application/problem+json",
+        )
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         stack = AsyncExitStack()
@@ -58,6 +66,11 @@ class Gateway:
 
 async def _json(send: Send, status: int, body: object, content_type: bytes = b"application/json") -> None:
     payload = json.dumps(body).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type), (b"content-length", str(len(payload)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

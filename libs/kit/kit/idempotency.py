@@ -31,7 +31,9 @@ IdempotencyKey = Annotated[
 
 async def _fingerprint(request: Request) -> str:
     body = await request.body()
-    return hashlib.sha256(request.method.encode() + b" " + request.url.path.encode() + b"\n" + body).hexdigest()
+    return hashlib.sha256(
+        request.method.encode() + b" " + request.url.path.encode() + b"\n" + body
+    ).hexdigest()
 
 
 def _scope(request: Request) -> str:
@@ -42,9 +44,7 @@ def _scope(request: Request) -> str:
 
 async def _stored(uow: UnitOfWork, scope: str, key: str, fingerprint: str) -> Response | None:
     table = uow.tables.idempotency
-    row = (
-        await uow.conn.execute(select(table).where(table.c.scope == scope, table.c.key == key))
-    ).first()
+    row = (await uow.conn.execute(select(table).where(table.c.scope == scope, table.c.key == key))).first()
     if row is None:
         return None
     if row.request_hash != fingerprint:
@@ -83,8 +83,13 @@ async def run_idempotent(
             if key:
                 await uow.conn.execute(
                     uow.tables.idempotency.insert().values(
-                        scope=scope, key=key, request_hash=fingerprint, status_code=status_code,
-                        body=body, headers=extra, created_at=datetime.now(UTC),
+                        scope=scope,
+                        key=key,
+                        request_hash=fingerprint,
+                        status_code=status_code,
+                        body=body,
+                        headers=extra,
+                        created_at=datetime.now(UTC),
                     )
                 )
     except IntegrityError:

@@ -7,8 +7,9 @@ import re
 import sys
 from typing import Any
 
-from messaging import context
 from pythonjsonlogger.json import JsonFormatter
+
+from messaging import context
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _PHONE = re.compile(r"(?<![\w-])(\+?\d[\d ()-]{6,}\d)(?![\w-])")
@@ -31,7 +32,7 @@ class _ContextFilter(logging.Filter):
         if isinstance(record.msg, str):
             record.msg = mask_personal_data(record.msg)
         if record.args:
-            record.args = tuple(mask_personal_data(a) if isinstance(a, str) else a for a in record.args)  # type: ignore[arg-type]
+            record.args = tuple(mask_personal_data(a) if isinstance(a, str) else a for a in record.args)
         return True
 
 
@@ -43,7 +44,9 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
     else:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s [%(service)s %(correlation_id)s] %(message)s")
+        formatter = logging.Formatter(
+            "%(asctime)s %(levelname)s [%(service)s %(correlation_id)s] %(message)s"
+        )
     handler.setFormatter(formatter)
     handler.addFilter(_ContextFilter(service))
     root = logging.getLogger()

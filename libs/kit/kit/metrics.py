@@ -11,4 +11,6 @@ HTTP_REQUESTS = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 SLA_BREACHES = Counter("aftersales_sla_breaches_total", "SLA targets breached", ["service", "target"])
-TIMERS_FIRED = Counter("aftersales_timers_fired_total", "Durable timers fired", ["service", "kind", "outcome"])
+TIMERS_FIRED = Counter(
+    "aftersales_timers_fired_total", "Durable timers fired", ["service", "kind", "outcome"]
+)

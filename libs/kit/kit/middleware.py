@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from messaging import context
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.errors import problem_response
 from kit.metrics import HTTP_REQUESTS
+from messaging import context
 
 CORRELATION_HEADER = b"x-correlation-id"
 
@@ -33,7 +33,9 @@ class RequestContextMiddleware:
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body:
                 response = problem_response(
-                    None, status=413, code="payload-too-large",
+                    None,
+                    status=413,
+                    code="payload-too-large",
                     detail=f"The request body exceeds {self.max_body} bytes.",
                 )
                 await response(scope, receive, send)
@@ -65,7 +67,9 @@ class RequestContextMiddleware:
             except _TooLarge:
                 status = 413
                 response = problem_response(
-                    None, status=413, code="payload-too-large",
+                    None,
+                    status=413,
+                    code="payload-too-large",
                     detail=f"The request body exceeds {self.max_body} bytes.",
                 )
                 await response(scope, receive, send)

@@ -9,6 +9,13 @@ import socket
 from collections.abc import Coroutine
 from typing import Any
 
+from kit import migrations
+from kit.auth import TokenVerifier
+from kit.clock import Clock, SystemClock
+from kit.db import Database, UnitOfWork
+from kit.scheduler import Scheduler
+from kit.service import ServiceDefinition
+from kit.settings import Settings
 from messaging.consumer import ConsumerRunner, bindings_for
 from messaging.deadletters import DeadLetters
 from messaging.inprocess import InProcessBroker, InProcessTransport
@@ -17,14 +24,6 @@ from messaging.rabbitmq import RabbitMQTransport
 from messaging.relay import OutboxRelay
 from messaging.topology import ServiceTopology
 from messaging.transport import Transport, TransportUnavailable
-
-from kit import migrations
-from kit.auth import TokenVerifier
-from kit.clock import Clock, SystemClock
-from kit.db import Database, UnitOfWork
-from kit.scheduler import Scheduler
-from kit.service import ServiceDefinition
-from kit.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +95,11 @@ class Runtime:
             send_timeout=settings.publish_timeout,
         )
         self.scheduler = Scheduler(
-            self.db, definition.timers, service=definition.name,
-            interval=settings.scheduler_interval, batch=settings.scheduler_batch,
+            self.db,
+            definition.timers,
+            service=definition.name,
+            interval=settings.scheduler_interval,
+            batch=settings.scheduler_batch,
         )
         self.dead_letters = DeadLetters(transport, self.topology, send_timeout=settings.publish_timeout)
         self.verifier = TokenVerifier(settings)
@@ -175,7 +177,9 @@ class Runtime:
         if checks["database"] == "ok":
             try:
                 current = await asyncio.wait_for(migrations.current_revision(self.db.engine), timeout=3)
-                checks["migrations"] = "ok" if current == self._head else f"at {current}, head is {self._head}"
+                checks["migrations"] = (
+                    "ok" if current == self._head else f"at {current}, head is {self._head}"
+                )
             except Exception as exc:
                 checks["migrations"] = f"unknown: {exc.__class__.__name__}"
         else:

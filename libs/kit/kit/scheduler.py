@@ -48,8 +48,13 @@ async def schedule(
     timer_id = str(uuid.uuid4())
     await uow.conn.execute(
         uow.tables.timers.insert().values(
-            id=timer_id, kind=kind, key=key, due_at=due_at, payload=payload or {},
-            created_at=uow.now(), attempts=0,
+            id=timer_id,
+            kind=kind,
+            key=key,
+            due_at=due_at,
+            payload=payload or {},
+            created_at=uow.now(),
+            attempts=0,
         )
     )
     return timer_id
@@ -59,8 +64,12 @@ async def cancel(uow: UnitOfWork, *, kind: str, key: str) -> None:
     timers = uow.tables.timers
     await uow.conn.execute(
         update(timers)
-        .where(timers.c.kind == kind, timers.c.key == key, timers.c.fired_at.is_(None),
-               timers.c.cancelled_at.is_(None))
+        .where(
+            timers.c.kind == kind,
+            timers.c.key == key,
+            timers.c.fired_at.is_(None),
+            timers.c.cancelled_at.is_(None),
+        )
         .values(cancelled_at=uow.now())
     )
 
@@ -126,8 +135,13 @@ class Scheduler:
             async with self._db.transaction() as uow:
                 query = (
                     select(timers)
-                    .where(and_(timers.c.fired_at.is_(None), timers.c.cancelled_at.is_(None),
-                                timers.c.due_at <= now))
+                    .where(
+                        and_(
+                            timers.c.fired_at.is_(None),
+                            timers.c.cancelled_at.is_(None),
+                            timers.c.due_at <= now,
+                        )
+                    )
                     .order_by(timers.c.due_at)
                     .limit(1)
                 )
@@ -145,7 +159,9 @@ class Scheduler:
                     outcome = "fired" if handler is not None else "no_handler"
                     await uow.conn.execute(update(timers).where(timers.c.id == timer.id).values(fired_at=now))
                 except Exception as exc:
-                    if isinstance(exc, OperationalError | DBAPIError) and getattr(exc, "connection_invalidated", False):
+                    if isinstance(exc, OperationalError | DBAPIError) and getattr(
+                        exc, "connection_invalidated", False
+                    ):
                         raise
                     outcome = "failed"
                     attempts = timer.attempts + 1

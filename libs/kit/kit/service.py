@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter
-from messaging.consumer import EventHandlers
 from sqlalchemy import MetaData
 
 from kit.db import UnitOfWork
 from kit.scheduler import TimerHandler
 from kit.tables import PlatformTables
+from messaging.consumer import EventHandlers
 
 if TYPE_CHECKING:
     from kit.runtime import Runtime
 
-BackgroundTask = Callable[["Runtime"], Awaitable[None]]
+BackgroundTask = Callable[["Runtime"], Coroutine[Any, Any, None]]
 
 SERVICE_NAMES = ("intake", "dispatch", "inventory", "warranty", "surveys", "webhooks")
 

@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     publish_timeout: float = Field(default=10.0, gt=0)
     consumer_prefetch: int = Field(default=200, ge=1, le=10_000)
     consumer_concurrency: int = Field(default=4, ge=1, le=100, description="Parallel consumer transactions.")
-    consumer_batch_size: int = Field(default=100, ge=1, le=1000, description="Events applied per transaction.")
+    consumer_batch_size: int = Field(
+        default=100, ge=1, le=1000, description="Events applied per transaction."
+    )
     retry_delays: str = Field(default="1,10,60", description="Seconds between handler attempts.")
     scheduler_interval: float = Field(default=1.0, gt=0)
     scheduler_batch: int = Field(default=100, ge=1)
@@ -55,7 +57,9 @@ class Settings(BaseSettings):
             if self.jwt_jwks_url is None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("JWT_SECRET must be set (or JWT_JWKS_URL) outside development")
             if self.amqp_url is None:
-                raise ValueError("AMQP_URL must be set in production: the in-process transport is not durable")
+                raise ValueError(
+                    "AMQP_URL must be set in production: the in-process transport is not durable"
+                )
         return self
 
     @classmethod

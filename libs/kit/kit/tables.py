@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from messaging.tables import SEQ_TYPE, define_messaging_tables
 from sqlalchemy import JSON, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
+
+from messaging.tables import SEQ_TYPE, define_messaging_tables
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -46,8 +47,11 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("attempts", Integer, nullable=False, default=0, server_default="0"),
         Column("last_error", Text, nullable=True),
     )
-    Index("ix_timers_pending_due", timers.c.due_at,
-          postgresql_where=timers.c.fired_at.is_(None) & timers.c.cancelled_at.is_(None))
+    Index(
+        "ix_timers_pending_due",
+        timers.c.due_at,
+        postgresql_where=timers.c.fired_at.is_(None) & timers.c.cancelled_at.is_(None),
+    )
     Index("ix_timers_kind_key", timers.c.kind, timers.c.key)
     idempotency = Table(
         "idempotency_keys",

@@ -22,13 +22,13 @@ from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from contracts import registry
-from contracts.envelope import CloudEvent, EventPayload
 from pydantic import ValidationError
 from sqlalchemy import Table
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from contracts import registry
+from contracts.envelope import CloudEvent, EventPayload
 from messaging import context, inbox
 from messaging.metrics import EVENTS_CONSUMED, HANDLER_SECONDS
 from messaging.topology import ServiceTopology
@@ -84,8 +84,17 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, OperationalError | InterfaceError | ConnectionError | OSError | TimeoutError):
         return True
     text = str(exc).lower()
-    return any(s in text for s in ("connection was closed", "connection is closed", "shutting down",
-                                   "cannot connect now", "connection refused", "terminating connection"))
+    return any(
+        s in text
+        for s in (
+            "connection was closed",
+            "connection is closed",
+            "shutting down",
+            "cannot connect now",
+            "connection refused",
+            "terminating connection",
+        )
+    )
 
 
 class ConsumerRunner(Generic[Tx]):
@@ -226,7 +235,9 @@ class ConsumerRunner(Generic[Tx]):
                     continue
                 try:
                     async with tx.conn.begin_nested():
-                        fresh = await inbox.record(tx.conn, self._inbox, event_id=event.id, event_type=event.type)
+                        fresh = await inbox.record(
+                            tx.conn, self._inbox, event_id=event.id, event_type=event.type
+                        )
                         if fresh:
                             await self._run_handlers(tx, event, payload)
                     outcomes.append("handled" if fresh else "duplicate")
@@ -239,7 +250,9 @@ class ConsumerRunner(Generic[Tx]):
 
     async def _run_handlers(self, tx: Tx, event: CloudEvent, payload: EventPayload) -> None:
         with context.bind(
-            correlation_id=event.correlationid or event.id, causation_id=event.id, traceparent=event.traceparent
+            correlation_id=event.correlationid or event.id,
+            causation_id=event.id,
+            traceparent=event.traceparent,
         ):
             for handler in self._handlers.for_type(event.type):
                 await handler(tx, payload, event)
@@ -270,7 +283,9 @@ class ConsumerRunner(Generic[Tx]):
         )
         await self._dead_letter(delivery, error, attempt=attempt, event_type=event.type)
 
-    async def _dead_letter(self, delivery: Delivery, error: str, *, attempt: int, event_type: str = "?") -> None:
+    async def _dead_letter(
+        self, delivery: Delivery, error: str, *, attempt: int, event_type: str = "?"
+    ) -> None:
         try:
             await self._transport.send_dead_letter(
                 self.topology.dead_letter_routing_key,

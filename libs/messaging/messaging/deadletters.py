@@ -35,19 +35,27 @@ class DeadLetter:
             event_type=delivery.routing_key,
             attempts=delivery.attempt,
             error=str(delivery.headers.get(ERROR_HEADER, "")),
-            failed_at=str(delivery.headers[FAILED_AT_HEADER]) if FAILED_AT_HEADER in delivery.headers else None,
+            failed_at=str(delivery.headers[FAILED_AT_HEADER])
+            if FAILED_AT_HEADER in delivery.headers
+            else None,
             event=event,
             raw=raw,
         )
 
 
+DeadLetterList = list[DeadLetter]
+IdList = list[str]
+
+
 class DeadLetters:
-    def __init__(self, transport: Transport, topology: ServiceTopology, *, send_timeout: float = 10.0) -> None:
+    def __init__(
+        self, transport: Transport, topology: ServiceTopology, *, send_timeout: float = 10.0
+    ) -> None:
         self._transport = transport
         self._topology = topology
         self._timeout = send_timeout
 
-    async def list(self, limit: int = 100) -> list[DeadLetter]:
+    async def list(self, limit: int = 100) -> DeadLetterList:
         deliveries = await self._transport.peek(self._topology.dead_letter_queue, limit)
         try:
             return [DeadLetter.of(d) for d in deliveries]
@@ -61,7 +69,7 @@ class DeadLetters:
         finally:
             await self._transport.release(deliveries)
 
-    async def replay(self, event_ids: set[str] | None = None, *, limit: int = SCAN_LIMIT) -> list[str]:
+    async def replay(self, event_ids: set[str] | None = None, *, limit: int = SCAN_LIMIT) -> IdList:
         """Send dead letters (all, or those named) back to the service's queue as first attempts."""
         deliveries = await self._transport.peek(self._topology.dead_letter_queue, limit)
         replayed: list[str] = []

@@ -18,8 +18,11 @@ async def record(conn: AsyncConnection, inbox: Table, *, event_id: str, event_ty
     """
     values = {"event_id": event_id, "event_type": event_type, "processed_at": datetime.now(UTC)}
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(inbox).values(values).on_conflict_do_nothing(index_elements=["event_id"]).returning(
-        inbox.c.event_id
+    stmt = (
+        insert(inbox)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(inbox.c.event_id)
     )
     result = await conn.execute(stmt)
     return result.first() is not None

@@ -37,7 +37,9 @@ class InProcessBroker:
         self.available = True
         self._tag = itertools.count(1)
 
-    def declare_queue(self, name: str, *, ttl: float | None = None, dead_letter_to: str | None = None) -> _Queue:
+    def declare_queue(
+        self, name: str, *, ttl: float | None = None, dead_letter_to: str | None = None
+    ) -> _Queue:
         if name not in self.queues:
             self.queues[name] = _Queue(name, ttl, dead_letter_to)
         return self.queues[name]
@@ -51,8 +53,10 @@ class InProcessBroker:
             raise TransportUnavailable("in-process broker is stopped")
         seen: set[str] = set()
         for queue, pattern in self.bindings.get(exchange, []):
-            matched = pattern == message.routing_key if exchange == DEAD_LETTER_EXCHANGE else topic_matches(
-                pattern, message.routing_key
+            matched = (
+                pattern == message.routing_key
+                if exchange == DEAD_LETTER_EXCHANGE
+                else topic_matches(pattern, message.routing_key)
             )
             if matched and queue not in seen:
                 seen.add(queue)
@@ -79,7 +83,9 @@ class InProcessBroker:
 
 
 class _InProcessDelivery(Delivery):
-    def __init__(self, transport: InProcessTransport, queue: str, message: OutboundMessage, redelivered: bool):
+    def __init__(
+        self, transport: InProcessTransport, queue: str, message: OutboundMessage, redelivered: bool
+    ):
         self._transport = transport
         self._queue = queue
         self._message = message
@@ -144,8 +150,12 @@ class InProcessTransport(Transport):
         self.broker.enqueue(queue, message)
 
     async def send_dead_letter(self, routing_key: str, message: OutboundMessage, *, timeout: float) -> None:
-        self.broker.route(DEAD_LETTER_EXCHANGE, OutboundMessage(
-            message.message_id, routing_key, message.body, message.headers, message.content_type))
+        self.broker.route(
+            DEAD_LETTER_EXCHANGE,
+            OutboundMessage(
+                message.message_id, routing_key, message.body, message.headers, message.content_type
+            ),
+        )
 
     def release_slot(self, queue: str) -> None:
         if queue in self._slots:

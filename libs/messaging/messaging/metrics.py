@@ -14,7 +14,5 @@ HANDLER_SECONDS = Histogram(
     "aftersales_event_handler_seconds", "Time to handle one event and commit", ["service", "type"]
 )
 OUTBOX_PENDING = Gauge("aftersales_outbox_pending", "Outbox rows not yet published", ["service"])
-OUTBOX_LAG = Gauge(
-    "aftersales_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["service"]
-)
+OUTBOX_LAG = Gauge("aftersales_outbox_lag_seconds", "Age of the oldest unpublished outbox row", ["service"])
 QUEUE_DEPTH = Gauge("aftersales_queue_depth", "Messages waiting in a service queue", ["service", "queue"])

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from contracts.envelope import CloudEvent
 from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from contracts.envelope import CloudEvent
 
 
 def notify_channel(service: str) -> str:

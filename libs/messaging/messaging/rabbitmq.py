@@ -113,7 +113,9 @@ class RabbitMQTransport(Transport):
             for pattern in topology.bindings:
                 await queue.bind(events, routing_key=pattern)
             for name, delay in topology.retry_queues():
-                await channel.declare_queue(name, durable=True, arguments=topology.retry_queue_arguments(delay))
+                await channel.declare_queue(
+                    name, durable=True, arguments=topology.retry_queue_arguments(delay)
+                )
             dlq = await channel.declare_queue(
                 topology.dead_letter_queue, durable=True, arguments=topology.dead_letter_queue_arguments()
             )
@@ -140,7 +142,9 @@ class RabbitMQTransport(Transport):
 
         async def one(m: OutboundMessage) -> str | None:
             try:
-                await exchange.publish(self._message(m), routing_key=m.routing_key, timeout=timeout, mandatory=False)
+                await exchange.publish(
+                    self._message(m), routing_key=m.routing_key, timeout=timeout, mandatory=False
+                )
                 return m.message_id
             except _BROKER_ERRORS as exc:
                 log.warning("publish not confirmed", extra={"event_id": m.message_id, "error": str(exc)})

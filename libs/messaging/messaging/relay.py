@@ -105,7 +105,8 @@ class OutboxRelay:
             if not rows:
                 return 0
             messages = [
-                OutboundMessage(message_id=r.event_id, routing_key=r.event_type, body=bytes(r.body)) for r in rows
+                OutboundMessage(message_id=r.event_id, routing_key=r.event_type, body=bytes(r.body))
+                for r in rows
             ]
             if not self._transport.connected:
                 raise TransportUnavailable("broker not connected")

@@ -91,24 +91,73 @@ def _match(pattern: Sequence[str], words: Sequence[str]) -> bool:
 def rabbitmq_definitions(topologies: Iterable[ServiceTopology], vhost: str = "/") -> dict[str, Any]:
     """The same topology as a RabbitMQ definitions document (``rabbitmqctl import_definitions``)."""
     exchanges = [
-        {"name": name, "vhost": vhost, "type": kind, "durable": True, "auto_delete": False,
-         "internal": False, "arguments": {}}
+        {
+            "name": name,
+            "vhost": vhost,
+            "type": kind,
+            "durable": True,
+            "auto_delete": False,
+            "internal": False,
+            "arguments": {},
+        }
         for name, kind in ((EVENTS_EXCHANGE, "topic"), (DEAD_LETTER_EXCHANGE, "direct"))
     ]
     queues: list[dict[str, Any]] = []
     bindings: list[dict[str, Any]] = []
     for t in sorted(topologies, key=lambda t: t.service):
-        queues.append({"name": t.queue, "vhost": vhost, "durable": True, "auto_delete": False,
-                       "arguments": t.queue_arguments()})
+        queues.append(
+            {
+                "name": t.queue,
+                "vhost": vhost,
+                "durable": True,
+                "auto_delete": False,
+                "arguments": t.queue_arguments(),
+            }
+        )
         for key in t.bindings:
-            bindings.append({"source": EVENTS_EXCHANGE, "vhost": vhost, "destination": t.queue,
-                             "destination_type": "queue", "routing_key": key, "arguments": {}})
+            bindings.append(
+                {
+                    "source": EVENTS_EXCHANGE,
+                    "vhost": vhost,
+                    "destination": t.queue,
+                    "destination_type": "queue",
+                    "routing_key": key,
+                    "arguments": {},
+                }
+            )
         for name, delay in t.retry_queues():
-            queues.append({"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
-                           "arguments": t.retry_queue_arguments(delay)})
-        queues.append({"name": t.dead_letter_queue, "vhost": vhost, "durable": True, "auto_delete": False,
-                       "arguments": t.dead_letter_queue_arguments()})
-        bindings.append({"source": DEAD_LETTER_EXCHANGE, "vhost": vhost, "destination": t.dead_letter_queue,
-                         "destination_type": "queue", "routing_key": t.dead_letter_routing_key, "arguments": {}})
-    return {"rabbit_version": "3.10", "vhosts": [{"name": vhost}], "exchanges": exchanges,
-            "queues": queues, "bindings": bindings}
+            queues.append(
+                {
+                    "name": name,
+                    "vhost": vhost,
+                    "durable": True,
+                    "auto_delete": False,
+                    "arguments": t.retry_queue_arguments(delay),
+                }
+            )
+        queues.append(
+            {
+                "name": t.dead_letter_queue,
+                "vhost": vhost,
+                "durable": True,
+                "auto_delete": False,
+                "arguments": t.dead_letter_queue_arguments(),
+            }
+        )
+        bindings.append(
+            {
+                "source": DEAD_LETTER_EXCHANGE,
+                "vhost": vhost,
+                "destination": t.dead_letter_queue,
+                "destination_type": "queue",
+                "routing_key": t.dead_letter_routing_key,
+                "arguments": {},
+            }
+        )
+    return {
+        "rabbit_version": "3.10",
+        "vhosts": [{"name": vhost}],
+        "exchanges": exchanges,
+        "queues": queues,
+        "bindings": bindings,
+    }

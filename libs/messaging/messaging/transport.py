@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.envelope import CONTENT_TYPE
-
 from messaging.topology import ServiceTopology
 
 ATTEMPT_HEADER = "x-attempt"
@@ -62,7 +61,7 @@ class Delivery(abc.ABC):
     async def nack(self, *, requeue: bool) -> None: ...
 
 
-DeliveryCallback = Callable[[Delivery], Awaitable[None]]
+DeliveryCallback = Callable[[Delivery], Coroutine[Any, Any, None]]
 
 
 class Transport(abc.ABC):

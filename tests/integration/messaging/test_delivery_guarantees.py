@@ -1,6 +1,7 @@
 """The platform's promise on real PostgreSQL and RabbitMQ: no event lost, none applied twice."""
 
 import asyncio
+import itertools
 
 import pytest
 from infra import wait_until
@@ -12,7 +13,9 @@ pytestmark = pytest.mark.integration
 ALL = {"api", "consumer", "relay", "scheduler"}
 
 
-async def test_event_published_once_per_committed_change_and_never_for_a_rolled_back_one(ledger: Ledger) -> None:
+async def test_event_published_once_per_committed_change_and_never_for_a_rolled_back_one(
+    ledger: Ledger,
+) -> None:
     async with ledger.running(ALL) as client:
         committed = await ledger.commit_entries(20)
         assert ledger.db is not None
@@ -60,7 +63,9 @@ async def _ready(client, name: str) -> bool:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.fault
-async def test_consumer_killed_after_commit_before_ack_redelivery_is_skipped_by_the_inbox(ledger: Ledger) -> None:
+async def test_consumer_killed_after_commit_before_ack_redelivery_is_skipped_by_the_inbox(
+    ledger: Ledger,
+) -> None:
     async with ledger.running({"api", "relay"}):
         faulty = ledger.spawn("consumer,api", fault="exit-before-ack:50", delay=0.002)
         await ledger.commit_entries(300)
@@ -97,7 +102,9 @@ async def test_relay_killed_between_publish_and_mark_duplicate_publish_is_absorb
         assert _sample(metrics, "aftersales_events_consumed_total", ledger.name, "duplicate") == 200
 
 
-async def test_poison_event_is_dead_lettered_after_backoff_others_flow_and_replay_applies_it(ledger: Ledger) -> None:
+async def test_poison_event_is_dead_lettered_after_backoff_others_flow_and_replay_applies_it(
+    ledger: Ledger,
+) -> None:
     poison_attempts.clear()
     state["poison_fixed"] = False
     try:
@@ -114,7 +121,7 @@ async def test_poison_event_is_dead_lettered_after_backoff_others_flow_and_repla
 
             await wait_until(dead_lettered, timeout=30, what="the poison event to be dead-lettered")
             assert len(poison_attempts) == 3
-            gaps = [b - a for a, b in zip(poison_attempts, poison_attempts[1:], strict=False)]
+            gaps = [b - a for a, b in itertools.pairwise(poison_attempts)]
             assert gaps[0] >= 0.3 and gaps[1] >= 0.6, gaps
             letter = dead[0]
             assert letter["attempts"] == 3
@@ -151,7 +158,9 @@ async def test_dead_letter_admin_requires_the_admin_role(ledger: Ledger) -> None
 
 
 @pytest.mark.fault
-async def test_postgres_restarted_under_load_service_recovers_and_readyz_reports_the_outage(ledger: Ledger) -> None:
+async def test_postgres_restarted_under_load_service_recovers_and_readyz_reports_the_outage(
+    ledger: Ledger,
+) -> None:
     import httpx
     from infra import start_postgres, stop_postgres
 

@@ -4,11 +4,12 @@ from datetime import timedelta
 
 import pytest
 from infra import create_database, drop_database, pg_url
+from ledger.app import make_service, tables
+
 from kit import migrations
 from kit.clock import ManualClock
 from kit.db import Database, UnitOfWork
 from kit.scheduler import Scheduler, Timer, pending, schedule
-from ledger.app import make_service, tables
 
 pytestmark = pytest.mark.integration
 

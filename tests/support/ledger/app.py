@@ -8,18 +8,19 @@ import uuid
 from pathlib import Path
 from typing import Annotated
 
-from contracts.envelope import CloudEvent, EventPayload
-from contracts.registry import event
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import Column, DateTime, Integer, String, Table, func, select
+
+from contracts.envelope import CloudEvent, EventPayload
+from contracts.registry import event
 from kit.db import UnitOfWork
 from kit.deps import Db
 from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.service import ServiceDefinition
 from kit.tables import define_platform_tables, new_metadata
 from messaging.consumer import EventHandlers
-from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, Integer, String, Table, func, select
 
 
 @event("ledger.entry.recorded.v1", subject="entry_id")
@@ -32,13 +33,15 @@ class EntryRecorded(EventPayload):
 metadata = new_metadata()
 tables = define_platform_tables(metadata)
 entries = Table(
-    "entries", metadata,
+    "entries",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("amount", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 effects = Table(
-    "effects", metadata,
+    "effects",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("event_id", String(200), nullable=False),
     Column("entry_id", String(64), nullable=False),

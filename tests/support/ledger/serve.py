@@ -11,12 +11,12 @@ import os
 from collections.abc import Sequence
 
 import uvicorn
+
 from kit.app import create_app
 from kit.settings import Settings
+from ledger.app import make_service
 from messaging.rabbitmq import RabbitMQTransport
 from messaging.transport import Delivery, DeliveryCallback
-
-from ledger.app import make_service
 
 
 class _DieBeforeAck(RabbitMQTransport):
@@ -57,8 +57,9 @@ def main() -> None:
     if fault.startswith("exit-before-ack:"):
         transport = _DieBeforeAck(os.environ["AMQP_URL"], int(fault.split(":")[1]))
     roles: Sequence[str] = os.environ.get("ROLES", "api,consumer,relay,scheduler").split(",")
-    app = create_app(make_service(name), settings=settings, transport=transport, roles=set(roles),
-                     migrate_on_start=False)
+    app = create_app(
+        make_service(name), settings=settings, transport=transport, roles=set(roles), migrate_on_start=False
+    )
     if fault == "exit-after-publish":
         app.state.runtime.relay.after_publish = lambda _ids: os._exit(137)
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["PORT"]), log_level="warning")

@@ -6,21 +6,27 @@ from pathlib import Path
 
 import httpx
 import pytest
+from ledger.app import make_service, state
+
 from kit.app import create_app
 from kit.auth import mint_token
 from kit.settings import Settings
-from ledger.app import make_service, state
 from messaging.inprocess import InProcessBroker
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(data_dir=tmp_path, retry_delays="0.05,0.1", relay_poll_interval=0.05, environment="test")
+    settings = Settings(
+        data_dir=tmp_path, retry_delays="0.05,0.1", relay_poll_interval=0.05, environment="test"
+    )
     app = create_app(make_service("ledger"), settings=settings, broker=InProcessBroker())
     token = mint_token(settings, subject="agent-1", roles=["admin"])
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://embedded",
-                                     headers={"Authorization": f"Bearer {token}"}) as c:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://embedded",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as c:
             yield c
 
 
@@ -33,7 +39,9 @@ async def _counts(client: httpx.AsyncClient, effects: int) -> dict[str, int]:
     raise AssertionError(f"effects never reached {effects}: {counts}")
 
 
-async def test_a_created_entry_is_applied_once_through_the_in_process_transport(client: httpx.AsyncClient) -> None:
+async def test_a_created_entry_is_applied_once_through_the_in_process_transport(
+    client: httpx.AsyncClient,
+) -> None:
     for i in range(5):
         assert (await client.post("/ledger/v1/entries", json={"amount": i})).status_code == 201
     assert await _counts(client, 5) == {"entries": 5, "effects": 5, "distinct_effects": 5}
@@ -56,8 +64,9 @@ async def test_a_replayed_idempotency_key_returns_the_first_response_and_creates
 async def test_invalid_input_gets_a_problem_with_field_errors_and_the_correlation_id(
     client: httpx.AsyncClient,
 ) -> None:
-    response = await client.post("/ledger/v1/entries", json={"amount": "lots"},
-                                 headers={"X-Correlation-ID": "corr-42"})
+    response = await client.post(
+        "/ledger/v1/entries", json={"amount": "lots"}, headers={"X-Correlation-ID": "corr-42"}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
@@ -67,8 +76,11 @@ async def test_invalid_input_gets_a_problem_with_field_errors_and_the_correlatio
 
 
 async def test_an_oversized_body_is_refused_with_413(client: httpx.AsyncClient) -> None:
-    response = await client.post("/ledger/v1/entries", content=b"{" + b" " * 2_000_000 + b"}",
-                                 headers={"content-type": "application/json"})
+    response = await client.post(
+        "/ledger/v1/entries",
+        content=b"{" + b" " * 2_000_000 + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert response.status_code == 413
     assert response.json()["type"] == "urn:aftersales:problem:payload-too-large"
 

@@ -1,9 +1,10 @@
 import logging
 
 import pytest
+from pydantic import ValidationError
+
 from kit.logging import mask_personal_data
 from kit.settings import Settings
-from pydantic import ValidationError
 
 
 def test_production_refuses_the_development_jwt_secret() -> None:
@@ -19,8 +20,14 @@ def test_production_refuses_the_in_process_transport() -> None:
 def test_a_service_specific_variable_beats_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://db/{service}")
     monkeypatch.setenv("WARRANTY_DATABASE_URL", "postgresql+asyncpg://warranty-db/w")
-    assert Settings.for_service("warranty").service_database_url("warranty") == "postgresql+asyncpg://warranty-db/w"
-    assert Settings.for_service("dispatch").service_database_url("dispatch") == "postgresql+asyncpg://db/dispatch"
+    assert (
+        Settings.for_service("warranty").service_database_url("warranty")
+        == "postgresql+asyncpg://warranty-db/w"
+    )
+    assert (
+        Settings.for_service("dispatch").service_database_url("dispatch")
+        == "postgresql+asyncpg://db/dispatch"
+    )
 
 
 def test_personal_data_is_masked_in_logs() -> None:

@@ -1,5 +1,5 @@
-from kit.migrations import run_env
-
 from ledger.app import metadata
+
+from kit.migrations import run_env
 
 run_env(metadata)
