@@ -1,0 +1,168 @@
+"""Batch optimisation of the open backlog, and the service-level reports."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+
+from dispatch import commands, store
+from dispatch import tables as t
+from dispatch.domain.appointments import Appointment
+from dispatch.domain.assignment import Assignment, OptimiserSettings, PlanningProblem, optimise
+from dispatch.domain.reports import JobFact, Rate, compliance_by_grade, first_time_fix_rate
+from dispatch.domain.values import TimeWindow
+from dispatch.domain.work_orders import WorkOrder
+from dispatch.planning import crew_of, job_of
+from kit.auth import Principal, Role, require
+from kit.deps import Db
+from kit.domain import Conflict
+
+router = APIRouter(tags=["planning"])
+Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))]
+_PLANNABLE = ["new", "scheduled", "assigned", "accepted"]
+
+
+class OptimiseIn(BaseModel):
+    day: date | None = Field(default=None, description="The day to plan (default: the rest of today)")
+    region_id: Annotated[str, Field(max_length=64)] | None = None
+    time_limit_seconds: Annotated[float, Field(gt=0, le=30)] = 1.7
+    apply: bool = Field(default=True, description="Assign the plan's jobs (false: only propose)")
+
+
+class PlannedVisit(BaseModel):
+    work_order_id: str
+    technician_id: str
+    start: datetime
+    end: datetime
+    reasons: list[str]
+    locked: bool
+
+
+class OptimiseOut(BaseModel):
+    assignments: list[PlannedVisit]
+    unassigned: dict[str, list[str]]
+    objective: float
+    travel_minutes: int
+    lateness_minutes: int
+    applied: int
+
+
+@router.post("/assignments/optimise")
+async def optimise_backlog(body: OptimiseIn, db: Db, principal: Dispatcher) -> OptimiseOut:
+    """Plan the open backlog; assignments a dispatcher locked stay with their technician."""
+    actor = commands.role_actor(principal.subject, frozenset(r.value for r in principal.roles))
+    async with db.transaction() as uow:
+        if not await store.lock_optimiser(uow):
+            raise Conflict("another optimisation is running; try again shortly", code="optimiser-busy")
+        now = uow.now()
+        start = max(now, datetime.combine(body.day, time(0), tzinfo=UTC)) if body.day else now
+        horizon = TimeWindow(start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=UTC))
+        orders = [
+            store.restore(r) for r in await store.orders_in_states(uow, _PLANNABLE, region_id=body.region_id)
+        ]
+        # only locked assigned jobs are planned around; unlocked assigned ones keep their booking
+        orders = [o for o in orders if o.technician_id is None or o.locked]
+        crews = [crew_of(r, at=start) for r in await store.list_rows(uow, t.technicians) if r["active"]]
+        problem = PlanningProblem(horizon=horizon, jobs=tuple(job_of(o) for o in orders), crews=tuple(crews))
+        settings = OptimiserSettings(time_limit=body.time_limit_seconds)
+        plan = await asyncio.to_thread(optimise, problem, settings)
+        by_id = {o.id: o for o in orders}
+        applied = 0
+        if body.apply:
+            for visit in plan.assignments:
+                order = by_id[visit.job_id]
+                if order.technician_id == visit.technician_id:
+                    continue
+
+                def act(o: WorkOrder, v: Assignment = visit) -> None:
+                    o.assign(
+                        v.technician_id,
+                        Appointment(TimeWindow(v.start, v.end)),
+                        at=now,
+                        actor=actor,
+                        reasons=v.reasons,
+                        cost=v.cost.as_pairs(),
+                    )
+
+                await commands.change_work_order(
+                    uow, order.id, act, assignment_method="optimiser", actor=actor
+                )
+                applied += 1
+    return OptimiseOut(
+        assignments=[
+            PlannedVisit(
+                work_order_id=a.job_id,
+                technician_id=a.technician_id,
+                start=a.start,
+                end=a.end,
+                reasons=list(a.reasons),
+                locked=a.locked,
+            )
+            for a in plan.assignments
+        ],
+        unassigned={k: list(v) for k, v in plan.unassigned.items()},
+        objective=plan.objective,
+        travel_minutes=plan.totals.travel_minutes,
+        lateness_minutes=plan.totals.lateness_minutes,
+        applied=applied,
+    )
+
+
+class RateOut(BaseModel):
+    measured: int
+    met: int
+    rate: float | None
+
+
+class GradeComplianceOut(BaseModel):
+    grade: str
+    arranged_in_time: RateOut
+    on_site_in_time: RateOut
+    fixed_in_time: RateOut
+
+
+class ComplianceReport(BaseModel):
+    period_from: date
+    period_until: date
+    by_grade: list[GradeComplianceOut]
+    first_time_fix: RateOut
+
+
+@router.get("/reports/service_levels")
+async def service_level_report(
+    db: Db,
+    _: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))],
+    period_from: Annotated[date, Query(alias="from")],
+    period_until: Annotated[date, Query(alias="until")],
+) -> ComplianceReport:
+    """Per region grade: arranged, on site and fixed in time; and the first-time-fix rate of repairs."""
+    begin = datetime.combine(period_from, time(0), tzinfo=UTC)
+    end = datetime.combine(period_until + timedelta(days=1), time(0), tzinfo=UTC)
+    async with db.transaction() as uow:
+        now = uow.now()
+        facts = [
+            JobFact.of(store.restore(r))
+            for r in await store.all_orders(uow, opened_from=begin, opened_until=end)
+        ]
+
+    def rate(r: Rate) -> RateOut:
+        return RateOut(measured=r.measured, met=r.met, rate=r.rate)
+
+    return ComplianceReport(
+        period_from=period_from,
+        period_until=period_until,
+        by_grade=[
+            GradeComplianceOut(
+                grade=g.value,
+                arranged_in_time=rate(c.arranged_in_time),
+                on_site_in_time=rate(c.on_site_in_time),
+                fixed_in_time=rate(c.fixed_in_time),
+            )
+            for g, c in compliance_by_grade(facts, now=now).items()
+        ],
+        first_time_fix=rate(first_time_fix_rate(facts)),
+    )

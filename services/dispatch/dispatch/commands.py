@@ -1,0 +1,154 @@
+"""Use cases shared by the API, the event handlers and the timers: load a work order, act, save, publish."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from dispatch import events, store
+from dispatch.domain import escalation
+from dispatch.domain.billing import Billing, BillingBasis
+from dispatch.domain.network import RegionGrade
+from dispatch.domain.values import Actor, GeoPoint, PartNeed, Priority, Role, TimeWindow, WorkOrderType
+from dispatch.domain.work_orders import Site, UnitRef, WorkOrder
+from kit.concurrency import check_if_match
+from kit.db import UnitOfWork
+from kit.scheduler import Timer
+
+SYSTEM = Actor.system("dispatch")
+_UNKNOWN_POSITION = GeoPoint(0.0, 0.0)
+
+
+def work_order_number(work_order_id: str) -> str:
+    return "WO-" + work_order_id.replace("-", "")[:12].upper()
+
+
+async def open_work_order(
+    uow: UnitOfWork,
+    *,
+    type: WorkOrderType,
+    priority: Priority,
+    region_id: str,
+    address: dict[str, Any] | None,
+    product_line: str,
+    actor: Actor,
+    customer_id: str | None,
+    ticket_id: str | None = None,
+    serial_number: str | None = None,
+    model: str | None = None,
+    model_grade: str | None = None,
+    availability: list[TimeWindow] | None = None,
+    needed_parts: list[PartNeed] | None = None,
+    facts: dict[str, Any] | None = None,
+    work_order_id: str | None = None,
+) -> tuple[WorkOrder, dict[str, Any]]:
+    """Open a work order (billing from a stored entitlement, if warranty already decided), set its timers."""
+    work_order_id = work_order_id or str(uuid.uuid4())
+    grade = await store.region_grade(uow, region_id)
+    location = (address or {}).get("location")
+    billing = None
+    if ticket_id is not None:
+        kept = await store.entitlement_for_ticket(uow, ticket_id)
+        billing = billing_from(kept) if kept else None
+    order = WorkOrder.open(
+        id=work_order_id,
+        type=type,
+        priority=priority,
+        site=Site(
+            address=_one_line(address),
+            location=GeoPoint(location["latitude"], location["longitude"]) if location else _UNKNOWN_POSITION,
+            region_id=region_id,
+            grade=RegionGrade(grade) if grade else RegionGrade.B,
+        ),
+        product_line=product_line,
+        at=uow.now(),
+        actor=actor,
+        ticket_id=ticket_id,
+        customer_id=customer_id,
+        unit=UnitRef(serial_number, model, model_grade) if serial_number else None,
+        availability=availability or (),
+        needed_parts=needed_parts or (),
+        billing=billing,
+    )
+    facts = {
+        **(facts or {}),
+        "number": work_order_number(work_order_id),
+        "site": address,
+        "region_code": region_id,
+    }
+    await store.add_work_order(uow, order, number=facts["number"], facts=facts)
+    events.publish(uow, order, version=1, facts=facts)
+    return order, facts
+
+
+async def change_work_order(
+    uow: UnitOfWork,
+    work_order_id: str,
+    act: Callable[[WorkOrder], object],
+    *,
+    if_match: str | None = None,
+    facts_update: dict[str, Any] | None = None,
+    assignment_method: str | None = None,
+    actor: Actor = SYSTEM,
+) -> tuple[WorkOrder, int]:
+    """Load the order, apply ``act`` (a domain action), save it and stage its events; its new version."""
+    order, row = await store.load_work_order(uow, work_order_id)
+    check_if_match(if_match, row["version"])
+    before = len(order.history)
+    act(order)
+    if not order.events and len(order.history) == before:
+        return order, row["version"]
+    facts = {**row["facts"], **(facts_update or {})}
+    if assignment_method:
+        facts["assignment_method"] = assignment_method
+    version = await store.save_work_order(uow, order, stored_version=row["version"], facts=facts)
+    if assignment_method and order.assignment is not None:
+        await store.record_assignment(uow, order, method=assignment_method, assigned_by=actor.id)
+    events.publish(uow, order, version=version, facts=facts)
+    return order, version
+
+
+def billing_from(kept: Any) -> Billing:
+    basis = {"warranty": BillingBasis.WARRANTY, "contract": BillingBasis.CONTRACT}.get(kept["billing"])
+    if basis is BillingBasis.CONTRACT and not kept["contract_id"]:
+        basis = BillingBasis.WARRANTY
+    if basis is None:
+        # paid work: the estimate comes from the dispatcher later; until then nothing is billed
+        return Billing(BillingBasis.WARRANTY, entitlement_id=kept["entitlement_id"])
+    return Billing(
+        basis,
+        entitlement_id=kept["entitlement_id"],
+        contract_id=kept["contract_id"] if basis is BillingBasis.CONTRACT else None,
+        premium_contract=bool(kept["premium_contract"]) and basis is BillingBasis.CONTRACT,
+    )
+
+
+async def fire_timer(uow: UnitOfWork, timer: Timer) -> None:
+    """A work order's timer is due: re-check the order as it is now and escalate if still needed."""
+    work_order_id = str(timer.payload.get("work_order_id") or timer.key.split(":")[0])
+    kind = escalation.TimerKind(timer.kind.removeprefix(store.TIMER_PREFIX))
+    now = uow.now()
+
+    def act(order: WorkOrder) -> None:
+        escalation.fire(order, escalation.Timer(order.id, kind, timer.due_at), now)
+
+    await change_work_order(uow, work_order_id, act)
+
+
+def _one_line(address: dict[str, Any] | None) -> str:
+    if not address:
+        return "unknown"
+    return ", ".join(str(address[k]) for k in ("line1", "city", "country") if address.get(k))
+
+
+def role_actor(subject: str, roles: frozenset[str]) -> Actor:
+    for role in (Role.TECHNICIAN, Role.DISPATCHER, Role.SUPERVISOR, Role.DEALER, Role.AGENT):
+        if role.value in roles:
+            return Actor(subject, role)
+    return Actor(subject, Role.DISPATCHER)
+
+
+def window_of(start: datetime, end: datetime) -> TimeWindow:
+    return TimeWindow(start, end)

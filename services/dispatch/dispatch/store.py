@@ -1,0 +1,317 @@
+"""All of dispatch's SQL: work orders (a snapshot plus queryable columns), their log, timers, copies."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import RowMapping
+
+from dispatch import tables as t
+from dispatch.domain.calendar import ALWAYS_OPEN
+from dispatch.domain.escalation import TimerKind, timers_for
+from dispatch.domain.network import DEFAULT_SERVICE_LEVELS
+from dispatch.domain.work_orders import WorkOrder
+from kit import scheduler
+from kit.db import UnitOfWork
+from kit.domain import Conflict, NotFound
+
+TIMER_PREFIX = "work_order."
+
+
+def timer_kind(kind: TimerKind) -> str:
+    return TIMER_PREFIX + kind.value
+
+
+def _snapshot(order: WorkOrder) -> bytes:
+    # policy and calendar are configuration, restored on load; raised events belong to this transaction
+    bare = copy.copy(order)
+    bare.events = []
+    bare.policy = None  # type: ignore[assignment]
+    bare.calendar = None  # type: ignore[assignment]
+    return pickle.dumps(bare, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _restore(blob: bytes) -> WorkOrder:
+    order: WorkOrder = pickle.loads(blob)  # noqa: S301 - written only by this service
+    order.policy = DEFAULT_SERVICE_LEVELS
+    order.calendar = ALWAYS_OPEN
+    return order
+
+
+def _projection(order: WorkOrder, facts: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "ticket_id": order.ticket_id,
+        "customer_id": order.customer_id,
+        "dealer_id": order.dealer_id,
+        "type": order.type.value,
+        "priority": order.priority.value,
+        "state": order.state.value,
+        "region_id": order.site.region_id,
+        "technician_id": order.technician_id,
+        "appointment_start": order.appointment.start if order.appointment else None,
+        "facts": facts,
+        "snapshot": _snapshot(order),
+        "updated_at": now,
+    }
+
+
+async def add_work_order(uow: UnitOfWork, order: WorkOrder, *, number: str, facts: dict[str, Any]) -> None:
+    values = _projection(order, facts, uow.now())
+    await uow.conn.execute(
+        t.work_orders.insert().values(
+            id=order.id, number=number, opened_at=order.opened_at, version=1, **values
+        )
+    )
+    await _log_transitions(uow, order, 0)
+    await sync_timers(uow, order)
+
+
+async def save_work_order(
+    uow: UnitOfWork, order: WorkOrder, *, stored_version: int, facts: dict[str, Any]
+) -> int:
+    """Write the order back if nobody changed it since it was loaded; its new stored version."""
+    values = _projection(order, facts, uow.now())
+    values["version"] = stored_version + 1
+    result = await uow.conn.execute(
+        update(t.work_orders)
+        .where(t.work_orders.c.id == order.id, t.work_orders.c.version == stored_version)
+        .values(**values)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"work order {order.id} was changed concurrently", code="concurrent-update")
+    logged = (
+        await uow.conn.execute(
+            select(func.count()).select_from(t.transitions).where(t.transitions.c.work_order_id == order.id)
+        )
+    ).scalar_one()
+    await _log_transitions(uow, order, logged)
+    await _save_appointment(uow, order)
+    await sync_timers(uow, order)
+    return stored_version + 1
+
+
+async def _log_transitions(uow: UnitOfWork, order: WorkOrder, already: int) -> None:
+    for rec in order.history[already:]:
+        await uow.conn.execute(
+            t.transitions.insert().values(
+                work_order_id=order.id,
+                action=rec.action,
+                from_state=rec.from_state.value,
+                to_state=rec.to_state.value,
+                actor_id=rec.actor.id,
+                actor_role=rec.actor.role.value,
+                client_update_id=rec.client_update_id,
+                at=rec.at,
+            )
+        )
+
+
+async def _save_appointment(uow: UnitOfWork, order: WorkOrder) -> None:
+    if order.appointment is None:
+        return
+    appt = order.appointment
+    values = {
+        "technician_id": order.technician_id,
+        "start": appt.window.start,
+        "end": appt.window.end,
+        "confirmed_at": appt.confirmed_at,
+        "times_moved": appt.times_moved,
+    }
+    result = await uow.conn.execute(
+        update(t.appointments).where(t.appointments.c.work_order_id == order.id).values(**values)
+    )
+    if result.rowcount == 0:
+        await uow.conn.execute(
+            t.appointments.insert().values(work_order_id=order.id, id=f"{order.id}-appt", **values)
+        )
+
+
+async def record_assignment(uow: UnitOfWork, order: WorkOrder, *, method: str, assigned_by: str) -> None:
+    rec = order.assignment
+    if rec is None:
+        return
+    await uow.conn.execute(
+        t.assignments.insert().values(
+            work_order_id=order.id,
+            technician_id=rec.technician_id,
+            method=method,
+            reasons=list(rec.reasons),
+            cost=[list(c) for c in rec.cost],
+            locked=order.locked,
+            assigned_by=assigned_by,
+            assigned_at=rec.at,
+        )
+    )
+
+
+async def sync_timers(uow: UnitOfWork, order: WorkOrder) -> None:
+    """Keep exactly the timers the order needs now pending (one per kind)."""
+    wanted = {timer.kind: timer for timer in timers_for(order)}
+    for kind in TimerKind:
+        key = f"{order.id}:{kind.value}"
+        if kind in wanted:
+            await scheduler.schedule(
+                uow,
+                kind=timer_kind(kind),
+                key=key,
+                due_at=wanted[kind].due_at,
+                payload={"work_order_id": order.id},
+            )
+        else:
+            await scheduler.cancel(uow, kind=timer_kind(kind), key=key)
+
+
+async def load_row(uow: UnitOfWork, work_order_id: str, *, for_update: bool = True) -> RowMapping:
+    query = select(t.work_orders).where(t.work_orders.c.id == work_order_id)
+    if for_update and uow.conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = (await uow.conn.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound(f"work order {work_order_id} not found")
+    return row
+
+
+async def load_work_order(uow: UnitOfWork, work_order_id: str) -> tuple[WorkOrder, RowMapping]:
+    row = await load_row(uow, work_order_id)
+    return _restore(row["snapshot"]), row
+
+
+def restore(row: RowMapping) -> WorkOrder:
+    return _restore(row["snapshot"])
+
+
+async def work_order_for_ticket(uow: UnitOfWork, ticket_id: str) -> str | None:
+    return (
+        (
+            await uow.conn.execute(
+                select(t.work_orders.c.id)
+                .where(t.work_orders.c.ticket_id == ticket_id)
+                .order_by(t.work_orders.c.opened_at)
+            )
+        )
+        .scalars()
+        .first()
+    )
+
+
+async def list_work_orders(
+    uow: UnitOfWork,
+    *,
+    state: str | None,
+    technician_id: str | None,
+    dealer_id: str | None,
+    after: str | None,
+    limit: int,
+    day_start: datetime | None = None,
+    day_end: datetime | None = None,
+) -> list[RowMapping]:
+    c = t.work_orders.c
+    query = select(t.work_orders).order_by(c.id).limit(limit)
+    if state:
+        query = query.where(c.state == state)
+    if technician_id:
+        query = query.where(c.technician_id == technician_id)
+    if dealer_id:
+        query = query.where(c.dealer_id == dealer_id)
+    if after:
+        query = query.where(c.id > after)
+    if day_start and day_end:
+        query = query.where(c.appointment_start >= day_start, c.appointment_start < day_end)
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def transitions_of(uow: UnitOfWork, work_order_id: str) -> list[RowMapping]:
+    query = (
+        select(t.transitions)
+        .where(t.transitions.c.work_order_id == work_order_id)
+        .order_by(t.transitions.c.seq)
+    )
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def add_note(uow: UnitOfWork, work_order_id: str, *, kind: str, text: str) -> None:
+    await uow.conn.execute(
+        t.notes.insert().values(work_order_id=work_order_id, kind=kind, text=text, at=uow.now())
+    )
+
+
+async def notes_of(uow: UnitOfWork, work_order_id: str) -> list[RowMapping]:
+    query = select(t.notes).where(t.notes.c.work_order_id == work_order_id).order_by(t.notes.c.seq)
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+# --- entitlements (local copies) --------------------------------------------------------------------
+
+
+async def keep_entitlement(uow: UnitOfWork, values: dict[str, Any]) -> None:
+    existing = await entitlement_for_ticket(uow, values["ticket_id"])
+    if existing is None:
+        await uow.conn.execute(t.entitlements.insert().values(**values))
+    elif existing["determined_at"] <= values["determined_at"]:
+        await uow.conn.execute(
+            update(t.entitlements).where(t.entitlements.c.ticket_id == values["ticket_id"]).values(**values)
+        )
+
+
+async def entitlement_for_ticket(uow: UnitOfWork, ticket_id: str) -> RowMapping | None:
+    query = select(t.entitlements).where(t.entitlements.c.ticket_id == ticket_id)
+    return (await uow.conn.execute(query)).mappings().first()
+
+
+# --- network and technicians --------------------------------------------------------------------------
+
+
+async def insert(uow: UnitOfWork, table: Any, values: dict[str, Any]) -> None:
+    await uow.conn.execute(table.insert().values(**values))
+
+
+async def update_row(uow: UnitOfWork, table: Any, row_id: str, values: dict[str, Any]) -> None:
+    result = await uow.conn.execute(update(table).where(table.c.id == row_id).values(**values))
+    if result.rowcount != 1:
+        raise NotFound(f"{table.name} {row_id} not found")
+
+
+async def get_row(uow: UnitOfWork, table: Any, row_id: str) -> RowMapping:
+    row = (await uow.conn.execute(select(table).where(table.c.id == row_id))).mappings().first()
+    if row is None:
+        raise NotFound(f"{table.name} {row_id} not found")
+    return row
+
+
+async def list_rows(uow: UnitOfWork, table: Any) -> list[RowMapping]:
+    return list((await uow.conn.execute(select(table).order_by(table.c.id))).mappings().all())
+
+
+async def region_grade(uow: UnitOfWork, region_id: str) -> str | None:
+    query = select(t.regions.c.grade).where(t.regions.c.id == region_id)
+    return (await uow.conn.execute(query)).scalars().first()
+
+
+async def orders_in_states(
+    uow: UnitOfWork, states: list[str], *, region_id: str | None = None
+) -> list[RowMapping]:
+    query = select(t.work_orders).where(t.work_orders.c.state.in_(states)).order_by(t.work_orders.c.id)
+    if region_id:
+        query = query.where(t.work_orders.c.region_id == region_id)
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def all_orders(uow: UnitOfWork, *, opened_from: datetime, opened_until: datetime) -> list[RowMapping]:
+    c = t.work_orders.c
+    query = select(t.work_orders).where(c.opened_at >= opened_from, c.opened_at < opened_until)
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def lock_optimiser(uow: UnitOfWork) -> bool:
+    """One batch optimisation at a time (held until the transaction ends); whether this one got it."""
+    if uow.conn.dialect.name != "postgresql":
+        return True
+    got = await uow.conn.execute(select(func.pg_try_advisory_xact_lock(OPTIMISER_LOCK)))
+    return bool(got.scalar_one())
+
+
+OPTIMISER_LOCK = 0x0D15_7C4  # an arbitrary, fixed advisory lock key for the batch optimiser

@@ -1,0 +1,166 @@
+"""The dispatch service's tables: its network, technicians, work orders and what happened to them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+
+from kit.tables import define_platform_tables, new_metadata
+
+metadata = new_metadata()
+tables = define_platform_tables(metadata)
+
+centres = Table(
+    "centres",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("dealer_id", String(64), nullable=True, index=True),
+    Column("lat", Float, nullable=True),
+    Column("lon", Float, nullable=True),
+    Column("warehouse_location_id", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("grade", String(1), nullable=False),
+    Column("centre_id", String(64), ForeignKey("centres.id"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+technicians = Table(
+    "technicians",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("centre_id", String(64), ForeignKey("centres.id"), nullable=False),
+    Column("region_ids", JSON, nullable=False),
+    Column("skills", JSON, nullable=False),
+    Column("certifications", JSON, nullable=False),
+    Column("shifts", JSON, nullable=False),
+    Column("home_lat", Float, nullable=False),
+    Column("home_lon", Float, nullable=False),
+    Column("van_location_id", String(64), nullable=True),
+    Column("timezone", String(64), nullable=False, default="UTC"),
+    Column("dealer_id", String(64), nullable=True),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+work_orders = Table(
+    "work_orders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("ticket_id", String(64), nullable=True, index=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("dealer_id", String(64), nullable=True, index=True),
+    Column("type", String(32), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("state", String(32), nullable=False, index=True),
+    Column("region_id", String(64), nullable=False),
+    Column("technician_id", String(64), nullable=True, index=True),
+    Column("appointment_start", DateTime(timezone=True), nullable=True),
+    Column("facts", JSON, nullable=False),
+    # the aggregate as last saved; the columns above are its queryable projection
+    Column("snapshot", LargeBinary, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+transitions = Table(
+    "work_order_transitions",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("work_order_id", String(64), ForeignKey("work_orders.id"), nullable=False, index=True),
+    Column("action", String(64), nullable=False),
+    Column("from_state", String(32), nullable=False),
+    Column("to_state", String(32), nullable=False),
+    Column("actor_id", String(200), nullable=False),
+    Column("actor_role", String(32), nullable=False),
+    Column("client_update_id", String(200), nullable=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("work_order_id", String(64), ForeignKey("work_orders.id"), primary_key=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("technician_id", String(64), nullable=True, index=True),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("times_moved", Integer, nullable=False, default=0),
+)
+
+assignments = Table(
+    "assignments",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("work_order_id", String(64), ForeignKey("work_orders.id"), nullable=False, index=True),
+    Column("technician_id", String(64), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("cost", JSON, nullable=False),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("assigned_by", String(200), nullable=False),
+    Column("assigned_at", DateTime(timezone=True), nullable=False),
+)
+
+maintenance_plans = Table(
+    "maintenance_plans",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False, index=True),
+    Column("serial_number", String(64), nullable=True),
+    Column("product_line", String(64), nullable=False),
+    Column("interval_days", Integer, nullable=False),
+    Column("next_due_on", DateTime(timezone=True), nullable=True),
+    Column("site", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Local copies of warranty's decisions, keyed by ticket: they may arrive before the ticket's work order.
+entitlements = Table(
+    "entitlements",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("entitlement_id", String(64), nullable=False),
+    Column("billing", String(16), nullable=False),
+    Column("contract_id", String(64), nullable=True),
+    Column("premium_contract", Boolean, nullable=False, default=False),
+    Column("expires_on", String(10), nullable=True),
+    Column("determined_at", DateTime(timezone=True), nullable=False),
+)
+
+notes = Table(
+    "work_order_notes",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("work_order_id", String(64), nullable=False, index=True),
+    Column("kind", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+Index("ix_work_orders_state_region", work_orders.c.state, work_orders.c.region_id)

@@ -1,0 +1,418 @@
+"""A ticket becomes a work order, is assigned with reasons and completed; timers escalate across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+from fastapi import FastAPI
+from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url
+
+from dispatch.app import service
+from kit import migrations
+from kit.app import create_app
+from kit.auth import mint_token
+from kit.clock import ManualClock
+from kit.service import ServiceDefinition
+from kit.settings import Settings
+from messaging.topology import EVENTS_EXCHANGE, ServiceTopology
+
+T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # a Tuesday, 08:00
+
+
+class DispatchUnderTest:
+    def __init__(self) -> None:
+        self.definition: ServiceDefinition = dataclasses.replace(
+            service, name="dispatch_" + uuid.uuid4().hex[:8]
+        )
+        self.db_name = ""
+        self.settings = Settings(environment="test")
+        self.events: aio_pika.abc.AbstractQueue | None = None
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+
+    @property
+    def prefix(self) -> str:
+        return self.definition.prefix
+
+    async def setup(self) -> None:
+        self.db_name = await create_database()
+        url = pg_url(self.db_name)
+        await migrations.upgrade(self.definition.migrations, url)
+        self.settings = Settings(
+            database_url=url,
+            amqp_url=AMQP_URL,
+            retry_delays="0.2,0.4",
+            relay_poll_interval=0.2,
+            environment="test",
+        )
+        self._connection = await aio_pika.connect_robust(AMQP_URL)
+        channel = await self._connection.channel()
+        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        self.events = await channel.declare_queue(f"{self.definition.name}.test-observer", auto_delete=True)
+        await self.events.bind(exchange, routing_key="dispatch.#")
+
+    async def teardown(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+        await drop_database(self.db_name)
+        topology = ServiceTopology(self.definition.name, (), (0.2, 0.4))
+        await delete_queues(
+            self.definition.name,
+            [topology.queue, topology.dead_letter_queue, *[q for q, _ in topology.retry_queues()]],
+        )
+
+    def app(self, clock: ManualClock, roles: set[str]) -> FastAPI:
+        return create_app(
+            self.definition, settings=self.settings, clock=clock, roles=roles, migrate_on_start=False
+        )
+
+    @asynccontextmanager
+    async def client(self, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+        async with app.router.lifespan_context(app):
+            for _ in range(100):  # the queue is bound once the runtime consumes
+                if app.state.runtime.consuming:
+                    break
+                await asyncio.sleep(0.1)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://dispatch") as client:
+                yield client
+
+    def auth(self, subject: str, *roles: str) -> dict[str, str]:
+        return {"Authorization": "Bearer " + mint_token(self.settings, subject=subject, roles=list(roles))}
+
+    async def publish(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> None:
+        event_id = str(uuid.uuid4())
+        body = {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": "aftersales/tests",
+            "type": event_type,
+            "time": at.isoformat(),
+            "datacontenttype": "application/json",
+            "data": data,
+        }
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
+        await exchange.publish(
+            aio_pika.Message(
+                json.dumps(body).encode(), message_id=event_id, content_type="application/cloudevents+json"
+            ),
+            routing_key=event_type,
+        )
+        await channel.close()
+
+    async def next_event(
+        self, matches: Callable[[dict[str, Any]], bool], *, within: float = 15.0
+    ) -> dict[str, Any]:
+        """The first event seen on the exchange that ``matches``."""
+        assert self.events is not None
+        deadline = asyncio.get_running_loop().time() + within
+        while asyncio.get_running_loop().time() < deadline:
+            message = await self.events.get(fail=False)
+            if message is None:
+                await asyncio.sleep(0.1)
+                continue
+            await message.ack()
+            event: dict[str, Any] = json.loads(message.body)
+            if matches(event):
+                return event
+        raise AssertionError("no matching event arrived")
+
+
+@pytest.fixture(scope="module")
+async def dispatch() -> AsyncIterator[DispatchUnderTest]:
+    under_test = DispatchUnderTest()
+    await under_test.setup()
+    try:
+        yield under_test
+    finally:
+        await under_test.teardown()
+
+
+pytestmark = pytest.mark.integration
+
+DISPATCHER = ("dispatcher-1", "dispatcher")
+TECH_ID = "tech-" + uuid.uuid4().hex[:6]
+
+
+def ticket_created(
+    ticket_id: str, *, needs_on_site: bool = True, ticket_type: str = "repair"
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "ticket_number": "T-" + ticket_id[:8],
+        "version": 1,
+        "details": {
+            "channel": "phone",
+            "type": ticket_type,
+            "priority": "normal",
+            "customer_id": "cust-1",
+            "product": {"serial_number": "SN-1001", "model_code": "WH-80", "product_line": "water_heater"},
+            "fault_description": "no hot water",
+            "site_address": {
+                "line1": "1 Rue de Rivoli",
+                "city": "Paris",
+                "country": "FR",
+                "region_code": "paris",
+                "location": {"latitude": 48.8566, "longitude": 2.3522},
+            },
+            "region_code": "paris",
+            "needs_on_site": needs_on_site,
+        },
+        "opened_at": T0.isoformat(),
+        "opened_by": {"kind": "user", "id": "agent-1", "role": "agent"},
+    }
+
+
+async def _seed_network(client: Any, dispatch: DispatchUnderTest) -> None:
+    auth = dispatch.auth(*DISPATCHER)
+    p = dispatch.prefix
+    if (await client.get(f"{p}/technicians", headers=auth)).json():
+        return
+    r = await client.post(
+        f"{p}/centres",
+        headers=auth,
+        json={"id": "paris-centre", "name": "Paris", "kind": "regional_centre", "lat": 48.86, "lon": 2.35},
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        f"{p}/regions",
+        headers=auth,
+        json={"id": "paris", "name": "Paris", "grade": "A", "centre_id": "paris-centre"},
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        f"{p}/technicians",
+        headers=auth,
+        json={
+            "id": TECH_ID,
+            "name": "Camille",
+            "centre_id": "paris-centre",
+            "region_ids": ["paris"],
+            "skills": ["repair:water_heater"],
+            "home_lat": 48.85,
+            "home_lon": 2.34,
+        },
+    )
+    assert r.status_code == 201, r.text
+
+
+async def _work_order_of(client: Any, dispatch: DispatchUnderTest, ticket_id: str) -> dict[str, Any]:
+    auth = dispatch.auth(*DISPATCHER)
+    for _ in range(150):
+        r = await client.get(f"{dispatch.prefix}/work_orders", headers=auth)
+        found: list[dict[str, Any]] = [w for w in r.json()["items"] if w["ticket_id"] == ticket_id]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.1)
+    dl = await client.get(f"{dispatch.prefix}/admin/dead-letters", headers=dispatch.auth("a", "admin"))
+    raise AssertionError(f"no work order opened for ticket {ticket_id}: {dl.text}")
+
+
+async def test_ticket_becomes_work_order_completed_by_technician_with_full_report(
+    dispatch: DispatchUnderTest,
+) -> None:
+    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
+    async with dispatch.client(app) as client:
+        assert (await client.get("/healthz")).json()["status"] == "ok"
+        await _seed_network(client, dispatch)
+        ticket_id = str(uuid.uuid4())
+        await dispatch.publish("intake.ticket.created.v1", ticket_created(ticket_id))
+
+        order = await _work_order_of(client, dispatch, ticket_id)
+        assert order["state"] == "new"
+        created = await dispatch.next_event(
+            lambda e: e["type"] == "dispatch.work_order.created.v1" and e["data"]["ticket_id"] == ticket_id
+        )
+        assert created["data"]["type"] == "repair"
+        wo = f"{dispatch.prefix}/work_orders/{order['id']}"
+
+        r = await client.post(f"{wo}/auto_assign", headers=dispatch.auth(*DISPATCHER))
+        assert r.status_code == 200, r.text
+        assigned = r.json()
+        assert assigned["technician_id"] == TECH_ID
+        assert assigned["reasons"], "an assignment explains itself"
+        assert assigned["work_order"]["assignment"]["reasons"] == assigned["reasons"]
+
+        tech = dispatch.auth(TECH_ID, "technician")
+        r = await client.get(f"{dispatch.prefix}/me/jobs", headers=tech, params={"date": "2026-03-10"})
+        assert [j["id"] for j in r.json()] == [order["id"]]
+        r = await client.get(f"{dispatch.prefix}/me/jobs", headers=tech, params={"date": "2026-03-11"})
+        assert r.json() == []
+        r = await client.post(f"{wo}/complete", headers=tech, json={})
+        assert r.status_code in (409, 422)
+        for step in ("accept", "start_travel", "arrive"):
+            r = await client.post(f"{wo}/{step}", headers=tech, json={"client_update_id": f"{step}-1"})
+            assert r.status_code == 200, r.text
+        replay = await client.post(f"{wo}/arrive", headers=tech, json={"client_update_id": "arrive-1"})
+        assert replay.status_code == 200
+        assert replay.json()["state"] == "on_site"
+
+        report = {
+            "client_update_id": "complete-1",
+            "fault_code": "E42",
+            "cause": "product_defect",
+            "actions": ["replaced heating element"],
+            "labour_minutes": 55,
+            "first_time_fix": True,
+            "parts_used": [{"part_number": "HE-200", "quantity": 1, "serials": ["HE-0001"]}],
+            "old_parts": [{"part_number": "HE-200", "serial": "HE-OLD-9"}],
+            "signature_ref": "sig-77",
+            "photo_refs": ["photo-1", "photo-2"],
+        }
+        r = await client.post(f"{wo}/complete", headers=tech, json=report)
+        assert r.status_code == 200, r.text
+        assert r.json()["state"] == "completed"
+
+        completed = await dispatch.next_event(
+            lambda e: (
+                e["type"] == "dispatch.work_order.completed.v1" and e["data"]["work_order_id"] == order["id"]
+            )
+        )
+        data = completed["data"]
+        assert data["fault_code"] == "E42"
+        assert data["cause"] == "product_defect"
+        assert data["actions"] == ["replaced heating element"]
+        [used] = data["parts_used"]
+        assert (used["part_number"], used["quantity"], used["serial_numbers"]) == ("HE-200", 1, ["HE-0001"])
+        assert data["old_parts"][0]["serial_number"] == "HE-OLD-9"
+        assert data["labour_minutes"] == 55
+        assert data["customer_signature"]["attachment_id"] == "sig-77"
+        assert [p["attachment_id"] for p in data["photos"]] == ["photo-1", "photo-2"]
+        assert data["first_time_fix"] is True
+        assert data["technician_id"] == TECH_ID
+
+        r = await client.post(
+            f"{wo}/cancel", headers=dispatch.auth(*DISPATCHER), json={"reason": "duplicate"}
+        )
+        assert r.status_code == 409
+        assert r.json()["allowed_actions"] == []
+
+
+async def test_unarranged_work_order_escalates_and_timers_survive_a_restart(
+    dispatch: DispatchUnderTest,
+) -> None:
+    clock = ManualClock(T0)
+    first = dispatch.app(clock, roles={"relay"})
+    async with dispatch.client(first) as client:
+        r = await client.post(
+            f"{dispatch.prefix}/work_orders",
+            headers=dispatch.auth(*DISPATCHER),
+            json={
+                "type": "repair",
+                "region_id": "paris",
+                "customer_id": "cust-2",
+                "product_line": "water_heater",
+            },
+        )
+        assert r.status_code == 201, r.text
+        order = r.json()
+        arrange_by = order["deadlines"]["arrange_by"]
+        supervisor_check_at = order["deadlines"]["supervisor_check_at"]
+        assert arrange_by < supervisor_check_at
+
+        clock.set(datetime.fromisoformat(arrange_by) + timedelta(minutes=1))
+        assert await first.state.runtime.scheduler.run_due() >= 1
+        escalated = await dispatch.next_event(
+            lambda e: (
+                e["type"] == "dispatch.work_order.escalated.v1"
+                and e["data"]["work_order_id"] == order["id"]
+                and e["data"]["kind"] == "not_arranged"
+            )
+        )
+        assert escalated["data"]["due_at"].startswith(arrange_by[:16])
+
+    # a restart: a new app on the same database still holds the supervisor-check timer set before it
+    clock.set(datetime.fromisoformat(supervisor_check_at) + timedelta(minutes=1))
+    second = dispatch.app(clock, roles={"relay"})
+    async with dispatch.client(second) as client:
+        assert await second.state.runtime.scheduler.run_due() >= 1
+        check = await dispatch.next_event(
+            lambda e: (
+                e["type"] == "dispatch.work_order.escalated.v1"
+                and e["data"]["work_order_id"] == order["id"]
+                and e["data"]["kind"] == "supervisor_check"
+            )
+        )
+        assert check["data"]["due_at"].startswith(supervisor_check_at[:16])
+        r = await client.get(
+            f"{dispatch.prefix}/work_orders/{order['id']}", headers=dispatch.auth(*DISPATCHER)
+        )
+        kinds = [e["kind"] for e in r.json()["escalations"]]
+        assert kinds.count("not_arranged") == 1
+        assert kinds.count("supervisor_check") == 1
+
+
+async def test_entitlement_before_the_ticket_sets_billing_and_optimiser_assigns_the_backlog(
+    dispatch: DispatchUnderTest,
+) -> None:
+    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
+    async with dispatch.client(app) as client:
+        await _seed_network(client, dispatch)
+        ticket_id = str(uuid.uuid4())
+        await dispatch.publish(
+            "warranty.entitlement.determined.v1",
+            {
+                "entitlement_id": "ent-1",
+                "ticket_id": ticket_id,
+                "as_of": "2026-03-10",
+                "coverage": "covered",
+                "billing": "contract",
+                "contract_id": "contract-9",
+                "basis": "service_contract",
+                "parts_covered": True,
+                "labour_covered": True,
+                "travel_covered": True,
+                "reasons": [{"code": "contract", "message": "covered by the service contract"}],
+                "determined_at": T0.isoformat(),
+            },
+        )
+        await asyncio.sleep(0.5)
+        await dispatch.publish("intake.ticket.created.v1", ticket_created(ticket_id))
+        order = await _work_order_of(client, dispatch, ticket_id)
+        assert order["billing"] == "contract"
+
+        await dispatch.publish(
+            "inventory.reservation.failed.v1",
+            {
+                "work_order_id": order["id"],
+                "requested": [{"part_number": "HE-200", "quantity": 1}],
+                "shortages": [{"part_number": "HE-200", "requested": 1, "available": 0}],
+                "reason": "out_of_stock",
+                "failed_at": T0.isoformat(),
+            },
+        )
+        history = f"{dispatch.prefix}/work_orders/{order['id']}/history"
+        for _ in range(100):
+            notes = (await client.get(history, headers=dispatch.auth(*DISPATCHER))).json()["notes"]
+            if notes:
+                break
+            await asyncio.sleep(0.1)
+        assert notes[0]["kind"] == "reservation_failed"
+        assert "HE-200" in notes[0]["text"]
+
+        r = await client.post(
+            f"{dispatch.prefix}/assignments/optimise",
+            headers=dispatch.auth(*DISPATCHER),
+            json={"time_limit_seconds": 0.5},
+        )
+        assert r.status_code == 200, r.text
+        planned = {a["work_order_id"]: a for a in r.json()["assignments"]}
+        assert planned[order["id"]]["technician_id"] == TECH_ID
+        assert planned[order["id"]]["reasons"]
+        r = await client.get(
+            f"{dispatch.prefix}/work_orders/{order['id']}", headers=dispatch.auth(*DISPATCHER)
+        )
+        assert r.json()["state"] == "assigned"
+        assert r.json()["assignment"]["reasons"] == planned[order["id"]]["reasons"]
+        assert r.headers["ETag"] == f'W/"{r.json()["version"]}"'
