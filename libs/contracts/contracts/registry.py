@@ -48,12 +48,19 @@ def parse(envelope: CloudEvent) -> EventPayload:
     return payload_model(envelope.type).model_validate(envelope.data)
 
 
+def _in_catalogue(model: type[EventPayload]) -> bool:
+    # Test doubles may register their own types; the published catalogue is this package's models.
+    return model.__module__.split(".", 1)[0] == "contracts"
+
+
 def event_types() -> Iterator[str]:
-    yield from sorted(_REGISTRY)
+    """The published catalogue's event types."""
+    yield from sorted(t for t, m in _REGISTRY.items() if _in_catalogue(m))
 
 
 def all_models() -> dict[str, type[EventPayload]]:
-    return dict(sorted(_REGISTRY.items()))
+    """The published catalogue: event type -> payload model."""
+    return {t: m for t, m in sorted(_REGISTRY.items()) if _in_catalogue(m)}
 
 
 def producer(event_type: str) -> str:
