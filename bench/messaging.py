@@ -2,10 +2,10 @@
 
 Both sides use two processes, as deployed: a publisher and a consumer.
 
-Baseline: a child process publishes N persistent messages to a quorum queue with publisher
+Baseline: the clock starts, then a child process publishes N persistent messages to a quorum queue with publisher
 confirms (pipelined, 500 in flight); this process consumes them with manual acks.
-Platform: N events already committed to a service's outbox are relayed by a child process running
-only the service's relay (batched publisher confirms, then marked sent) and consumed here by the
+Platform: with both processes running, N events are committed to a service's outbox in one
+transaction; the clock starts at that commit. A child process running only the service's relay (batched publisher confirms, then marked sent) and consumed here by the
 service's consumer, which applies them in transactions that record the inbox rows and the
 handler's effects. Both run on this machine's RabbitMQ and PostgreSQL, one after the other.
 """
@@ -64,14 +64,14 @@ async def platform_pipeline(n: int) -> float:
         assert ledger.db is not None
         from ledger.app import record_entry
 
-        batch = 500
-        for i in range(0, n, batch):  # committed before the clock starts
-            async with ledger.db.transaction() as uow:
-                for j in range(min(batch, n - i)):
-                    await record_entry(uow, amount=i + j)
-        started = time.perf_counter()
         async with ledger.running({"consumer"}):
-            ledger.spawn("relay")
+            relay = ledger.spawn("relay,api")
+            await ledger.wait_http(relay)  # both processes up before the clock starts
+            await asyncio.sleep(1.0)
+            async with ledger.db.transaction() as uow:  # N events become visible in one commit
+                for i in range(n):
+                    await record_entry(uow, amount=i)
+            started = time.perf_counter()
             await ledger.wait_effects(n, timeout=600)
             elapsed = time.perf_counter() - started
         counts = await ledger.counts()

@@ -54,8 +54,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment == "production":
-            if self.jwt_jwks_url is None and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
-                raise ValueError("JWT_SECRET must be set (or JWT_JWKS_URL) outside development")
+            secret = self.jwt_secret.get_secret_value()
+            if self.jwt_jwks_url is None and (secret == DEV_JWT_SECRET or len(secret) < 32):
+                raise ValueError("JWT_SECRET must be set to 32+ characters (or use JWT_JWKS_URL) in production")
             if self.amqp_url is None:
                 raise ValueError(
                     "AMQP_URL must be set in production: the in-process transport is not durable"

@@ -110,6 +110,7 @@ class ConsumerRunner(Generic[Tx]):
         prefetch: int = 200,
         concurrency: int = 4,
         batch_size: int = 100,
+        linger: float = 0.005,
         send_timeout: float = 10.0,
         transient_pause: float = 1.0,
     ) -> None:
@@ -122,6 +123,7 @@ class ConsumerRunner(Generic[Tx]):
         self._prefetch = prefetch
         self._worker_count = concurrency
         self._batch_size = batch_size
+        self._linger = linger
         self._pending: asyncio.Queue[tuple[Delivery, CloudEvent, EventPayload]] = asyncio.Queue()
         self._workers: list[asyncio.Task[None]] = []
         self._send_timeout = send_timeout
@@ -162,8 +164,19 @@ class ConsumerRunner(Generic[Tx]):
     async def _work(self) -> None:
         while True:
             batch = [await self._pending.get()]
-            while len(batch) < self._batch_size and not self._pending.empty():
-                batch.append(self._pending.get_nowait())
+            # Linger briefly so a burst shares one commit instead of paying one each.
+            deadline = asyncio.get_running_loop().time() + self._linger
+            while len(batch) < self._batch_size:
+                if self._pending.empty():
+                    remaining = deadline - asyncio.get_running_loop().time()
+                    if remaining <= 0:
+                        break
+                    try:
+                        batch.append(await asyncio.wait_for(self._pending.get(), remaining))
+                    except TimeoutError:
+                        break
+                else:
+                    batch.append(self._pending.get_nowait())
             try:
                 await self._apply(batch)
             except Exception:  # never let one batch kill the worker

@@ -47,20 +47,4 @@ def crew_of(row: Any, *, at: datetime, booked_minutes: int = 0) -> Crew:
 
 
 def job_of(order: WorkOrder) -> Job:
-    return Job(
-        id=order.id,
-        location=order.site.location,
-        region_id=order.site.region_id,
-        required_skills=order.required_skills,
-        duration_minutes=order.estimated_minutes,
-        product_line=order.product_line,
-        required_certifications=order.required_certifications,
-        windows=order.availability,
-        due_at=order.deadlines.on_site_by,
-        priority=order.priority,
-        premium=order.premium,
-        unit_serial=order.unit.serial if order.unit else None,
-        installer_id=order.installer_technician_id,
-        needed_parts=order.needed_parts,
-        locked_technician_id=order.technician_id if order.locked else None,
-    )
+    return Job.from_work_order(order, keep_appointment=False)

@@ -12,6 +12,11 @@ def test_production_refuses_the_development_jwt_secret() -> None:
         Settings(environment="production", amqp_url="amqp://x")
 
 
+def test_production_refuses_a_short_jwt_secret() -> None:
+    with pytest.raises(ValidationError, match="32"):
+        Settings(environment="production", amqp_url="amqp://x", jwt_secret="short")
+
+
 def test_production_refuses_the_in_process_transport() -> None:
     with pytest.raises(ValidationError, match="AMQP_URL"):
         Settings(environment="production", jwt_secret="s" * 40)
