@@ -56,7 +56,9 @@ class Settings(BaseSettings):
         if self.environment == "production":
             secret = self.jwt_secret.get_secret_value()
             if self.jwt_jwks_url is None and (secret == DEV_JWT_SECRET or len(secret) < 32):
-                raise ValueError("JWT_SECRET must be set to 32+ characters (or use JWT_JWKS_URL) in production")
+                raise ValueError(
+                    "JWT_SECRET must be set to 32+ characters (or use JWT_JWKS_URL) in production"
+                )
             if self.amqp_url is None:
                 raise ValueError(
                     "AMQP_URL must be set in production: the in-process transport is not durable"
