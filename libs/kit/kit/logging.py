@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -54,7 +53,3 @@ def configure_logging(service: str, *, level: str = "INFO", fmt: str = "json") -
     root.setLevel(level.upper())
     for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def log_extra(**fields: Any) -> dict[str, Any]:
-    return {k: mask_personal_data(v) if isinstance(v, str) else v for k, v in fields.items()}

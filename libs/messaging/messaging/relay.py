@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,6 +54,7 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._listener: Any = None
         self._last_purge = datetime.min.replace(tzinfo=UTC)
+        self._gauges_at = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -87,7 +89,7 @@ class OutboxRelay:
             published = await self.publish_batch()
             total += published
             if published < self._batch_size:
-                await self._update_gauges()
+                await self._maybe_update_gauges()
                 return total
 
     async def publish_batch(self) -> int:
@@ -145,7 +147,12 @@ class OutboxRelay:
             oldest = oldest.replace(tzinfo=UTC)
         return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
-    async def _update_gauges(self) -> None:
+    async def _maybe_update_gauges(self) -> None:
+        # A count over the outbox on every commit's wake-up would tax the hot path; once per interval is enough.
+        now = time.monotonic()
+        if now - self._gauges_at < self._poll_interval:
+            return
+        self._gauges_at = now
         count, lag = await self.pending()
         OUTBOX_PENDING.labels(self.service).set(count)
         OUTBOX_LAG.labels(self.service).set(lag)
