@@ -3,130 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 
-import aio_pika
-import httpx
 import pytest
-from fastapi import FastAPI
-from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url
+from dispatch_harness import (
+    DISPATCHER,
+    T0,
+    TECH_ID,
+    DispatchUnderTest,
+    seed_network,
+    ticket_created,
+    work_order_of,
+)
 
-from dispatch.app import service
-from kit import migrations
-from kit.app import create_app
-from kit.auth import mint_token
 from kit.clock import ManualClock
-from kit.service import ServiceDefinition
-from kit.settings import Settings
-from messaging.topology import EVENTS_EXCHANGE, ServiceTopology
-
-T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # a Tuesday, 08:00
-
-
-class DispatchUnderTest:
-    def __init__(self) -> None:
-        self.definition: ServiceDefinition = dataclasses.replace(
-            service, name="dispatch_" + uuid.uuid4().hex[:8]
-        )
-        self.db_name = ""
-        self.settings = Settings(environment="test")
-        self.events: aio_pika.abc.AbstractQueue | None = None
-        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
-
-    @property
-    def prefix(self) -> str:
-        return self.definition.prefix
-
-    async def setup(self) -> None:
-        self.db_name = await create_database()
-        url = pg_url(self.db_name)
-        await migrations.upgrade(self.definition.migrations, url)
-        self.settings = Settings(
-            database_url=url,
-            amqp_url=AMQP_URL,
-            retry_delays="0.2,0.4",
-            relay_poll_interval=0.2,
-            environment="test",
-        )
-        self._connection = await aio_pika.connect_robust(AMQP_URL)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        self.events = await channel.declare_queue(f"{self.definition.name}.test-observer", auto_delete=True)
-        await self.events.bind(exchange, routing_key="dispatch.#")
-
-    async def teardown(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-        await drop_database(self.db_name)
-        topology = ServiceTopology(self.definition.name, (), (0.2, 0.4))
-        await delete_queues(
-            self.definition.name,
-            [topology.queue, topology.dead_letter_queue, *[q for q, _ in topology.retry_queues()]],
-        )
-
-    def app(self, clock: ManualClock, roles: set[str]) -> FastAPI:
-        return create_app(
-            self.definition, settings=self.settings, clock=clock, roles=roles, migrate_on_start=False
-        )
-
-    @asynccontextmanager
-    async def client(self, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-        async with app.router.lifespan_context(app):
-            for _ in range(100):  # the queue is bound once the runtime consumes
-                if app.state.runtime.consuming:
-                    break
-                await asyncio.sleep(0.1)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://dispatch") as client:
-                yield client
-
-    def auth(self, subject: str, *roles: str) -> dict[str, str]:
-        return {"Authorization": "Bearer " + mint_token(self.settings, subject=subject, roles=list(roles))}
-
-    async def publish(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> None:
-        event_id = str(uuid.uuid4())
-        body = {
-            "specversion": "1.0",
-            "id": event_id,
-            "source": "aftersales/tests",
-            "type": event_type,
-            "time": at.isoformat(),
-            "datacontenttype": "application/json",
-            "data": data,
-        }
-        assert self._connection is not None
-        channel = await self._connection.channel()
-        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
-        await exchange.publish(
-            aio_pika.Message(
-                json.dumps(body).encode(), message_id=event_id, content_type="application/cloudevents+json"
-            ),
-            routing_key=event_type,
-        )
-        await channel.close()
-
-    async def next_event(
-        self, matches: Callable[[dict[str, Any]], bool], *, within: float = 15.0
-    ) -> dict[str, Any]:
-        """The first event seen on the exchange that ``matches``."""
-        assert self.events is not None
-        deadline = asyncio.get_running_loop().time() + within
-        while asyncio.get_running_loop().time() < deadline:
-            message = await self.events.get(fail=False)
-            if message is None:
-                await asyncio.sleep(0.1)
-                continue
-            await message.ack()
-            event: dict[str, Any] = json.loads(message.body)
-            if matches(event):
-                return event
-        raise AssertionError("no matching event arrived")
 
 
 @pytest.fixture(scope="module")
@@ -141,83 +33,6 @@ async def dispatch() -> AsyncIterator[DispatchUnderTest]:
 
 pytestmark = pytest.mark.integration
 
-DISPATCHER = ("dispatcher-1", "dispatcher")
-TECH_ID = "tech-" + uuid.uuid4().hex[:6]
-
-
-def ticket_created(
-    ticket_id: str, *, needs_on_site: bool = True, ticket_type: str = "repair"
-) -> dict[str, Any]:
-    return {
-        "ticket_id": ticket_id,
-        "ticket_number": "T-" + ticket_id[:8],
-        "version": 1,
-        "details": {
-            "channel": "phone",
-            "type": ticket_type,
-            "priority": "normal",
-            "customer_id": "cust-1",
-            "product": {"serial_number": "SN-1001", "model_code": "WH-80", "product_line": "water_heater"},
-            "fault_description": "no hot water",
-            "site_address": {
-                "line1": "1 Rue de Rivoli",
-                "city": "Paris",
-                "country": "FR",
-                "region_code": "paris",
-                "location": {"latitude": 48.8566, "longitude": 2.3522},
-            },
-            "region_code": "paris",
-            "needs_on_site": needs_on_site,
-        },
-        "opened_at": T0.isoformat(),
-        "opened_by": {"kind": "user", "id": "agent-1", "role": "agent"},
-    }
-
-
-async def _seed_network(client: Any, dispatch: DispatchUnderTest) -> None:
-    auth = dispatch.auth(*DISPATCHER)
-    p = dispatch.prefix
-    if (await client.get(f"{p}/technicians", headers=auth)).json():
-        return
-    r = await client.post(
-        f"{p}/centres",
-        headers=auth,
-        json={"id": "paris-centre", "name": "Paris", "kind": "regional_centre", "lat": 48.86, "lon": 2.35},
-    )
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        f"{p}/regions",
-        headers=auth,
-        json={"id": "paris", "name": "Paris", "grade": "A", "centre_id": "paris-centre"},
-    )
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        f"{p}/technicians",
-        headers=auth,
-        json={
-            "id": TECH_ID,
-            "name": "Camille",
-            "centre_id": "paris-centre",
-            "region_ids": ["paris"],
-            "skills": ["repair:water_heater"],
-            "home_lat": 48.85,
-            "home_lon": 2.34,
-        },
-    )
-    assert r.status_code == 201, r.text
-
-
-async def _work_order_of(client: Any, dispatch: DispatchUnderTest, ticket_id: str) -> dict[str, Any]:
-    auth = dispatch.auth(*DISPATCHER)
-    for _ in range(150):
-        r = await client.get(f"{dispatch.prefix}/work_orders", headers=auth)
-        found: list[dict[str, Any]] = [w for w in r.json()["items"] if w["ticket_id"] == ticket_id]
-        if found:
-            return found[0]
-        await asyncio.sleep(0.1)
-    dl = await client.get(f"{dispatch.prefix}/admin/dead-letters", headers=dispatch.auth("a", "admin"))
-    raise AssertionError(f"no work order opened for ticket {ticket_id}: {dl.text}")
-
 
 async def test_ticket_becomes_work_order_completed_by_technician_with_full_report(
     dispatch: DispatchUnderTest,
@@ -225,11 +40,11 @@ async def test_ticket_becomes_work_order_completed_by_technician_with_full_repor
     app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
     async with dispatch.client(app) as client:
         assert (await client.get("/healthz")).json()["status"] == "ok"
-        await _seed_network(client, dispatch)
+        await seed_network(client, dispatch)
         ticket_id = str(uuid.uuid4())
         await dispatch.publish("intake.ticket.created.v1", ticket_created(ticket_id))
 
-        order = await _work_order_of(client, dispatch, ticket_id)
+        order = await work_order_of(client, dispatch, ticket_id)
         assert order["state"] == "new"
         created = await dispatch.next_event(
             lambda e: e["type"] == "dispatch.work_order.created.v1" and e["data"]["ticket_id"] == ticket_id
@@ -358,7 +173,7 @@ async def test_entitlement_before_the_ticket_sets_billing_and_optimiser_assigns_
 ) -> None:
     app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
     async with dispatch.client(app) as client:
-        await _seed_network(client, dispatch)
+        await seed_network(client, dispatch)
         ticket_id = str(uuid.uuid4())
         await dispatch.publish(
             "warranty.entitlement.determined.v1",
@@ -379,7 +194,7 @@ async def test_entitlement_before_the_ticket_sets_billing_and_optimiser_assigns_
         )
         await asyncio.sleep(0.5)
         await dispatch.publish("intake.ticket.created.v1", ticket_created(ticket_id))
-        order = await _work_order_of(client, dispatch, ticket_id)
+        order = await work_order_of(client, dispatch, ticket_id)
         assert order["billing"] == "contract"
 
         await dispatch.publish(
