@@ -1,0 +1,1 @@
+"""All of intake's SQL, one module per area (customers, tickets, channels)."""
