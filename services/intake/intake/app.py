@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from intake.api import routers
+from intake.channels.workers import BACKGROUND as CHANNEL_LISTENERS
 from intake.handlers import handlers
+from intake.operations.channels.email import SEND_ACKNOWLEDGMENT, send_due_acknowledgment
+from intake.operations.channels.hotline import CALLBACK_DUE, callback_due
 from intake.operations.sla import fire_sla_timer
 from intake.store.sla import TIMER_KIND as SLA_TIMER
 from intake.tables import metadata, platform
@@ -14,6 +17,8 @@ from kit.service import ServiceDefinition
 
 # every SLA timer re-checks the ticket's clocks as they are now before warning or escalating
 timers: dict[str, TimerHandler] = {SLA_TIMER: fire_sla_timer}
+# channels: overdue call-backs go to the supervisors; acknowledgment emails are sent (and retried)
+timers |= {CALLBACK_DUE: callback_due, SEND_ACKNOWLEDGMENT: send_due_acknowledgment}
 
 service = ServiceDefinition(
     name="intake",
@@ -27,4 +32,5 @@ service = ServiceDefinition(
     routers=routers,
     handlers=handlers,
     timers=timers,
+    background=CHANNEL_LISTENERS,
 )

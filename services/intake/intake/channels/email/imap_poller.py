@@ -129,8 +129,9 @@ class ImapPoller:
     async def run(self) -> None:
         while not self._stopping.is_set():
             await poll_mailboxes(self._mailboxes, self._sink)
-            try:
-                await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
+            try:  # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                async with asyncio.timeout(self._interval):
+                    await self._stopping.wait()
             except TimeoutError:
                 continue
 

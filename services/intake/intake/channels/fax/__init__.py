@@ -43,6 +43,7 @@ from intake.channels.fax.webhook import (
     SharedTokenAuth,
     authenticate_fax_webhook,
     parse_fax_webhook,
+    read_fax_webhook,
 )
 
 __all__ = [
@@ -75,5 +76,6 @@ __all__ = [
     "ocr_image",
     "parse_fax_webhook",
     "read_document",
+    "read_fax_webhook",
     "render_pages",
 ]

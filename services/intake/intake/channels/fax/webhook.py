@@ -123,7 +123,6 @@ def parse_fax_webhook(
     default_region: str = "DE",
 ) -> InboundFax | Rejected:
     """Authenticate and read one webhook delivery. Never raises: problems give ``Rejected`` (body kept)."""
-    fields = fields or FaxWebhookFields()
     limits = limits or FaxWebhookLimits()
     if len(body) > limits.max_body_bytes:
         return Rejected(
@@ -132,6 +131,27 @@ def parse_fax_webhook(
     refused = authenticate_fax_webhook(body, headers, auth, now=now)
     if refused is not None:
         return refused
+    return read_fax_webhook(
+        body, headers, now=now, fields=fields, limits=limits, default_region=default_region
+    )
+
+
+def read_fax_webhook(
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: datetime,
+    fields: FaxWebhookFields | None = None,
+    limits: FaxWebhookLimits | None = None,
+    default_region: str = "DE",
+) -> InboundFax | Rejected:
+    """Read a delivery already authenticated (or kept in quarantine after it was). Never raises."""
+    fields = fields or FaxWebhookFields()
+    limits = limits or FaxWebhookLimits()
+    if len(body) > limits.max_body_bytes:
+        return Rejected(
+            "payload-too-large", f"the body is {len(body)} bytes; the limit is {limits.max_body_bytes}", body
+        )
     try:
         return _read(body, headers, now=now, fields=fields, limits=limits, default_region=default_region)
     except _Refusal as refusal:

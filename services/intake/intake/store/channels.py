@@ -1,0 +1,620 @@
+"""All SQL of intake's channels: calls, call-backs, files, emails, faxes, acknowledgments, quarantine."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql import Select
+
+from intake.domain.callbacks import CallBackAttempt, CallBackOutcome, CallBackStatus, CallBackTask
+from intake.domain.cti import CallDirection, CtiEventKind, HangupCause
+from intake.domain.hotline import Call
+from intake.tables import channels as t
+from kit.db import UnitOfWork
+from kit.domain import Conflict, NotFound
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def key_of(text: str) -> str:
+    """The fixed-length key a Message-ID (or any long identifier) is stored and looked up by."""
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _insert_ignoring_conflict(uow: UnitOfWork, table: Any, values: dict[str, Any]) -> bool:
+    """Insert unless a row with the same key exists; whether this insert made the row."""
+    if uow.conn.dialect.name == "postgresql":
+        statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
+    result = await uow.conn.execute(statement)
+    return bool(result.rowcount)
+
+
+def _locked(query: Select[Any], uow: UnitOfWork) -> Select[Any]:
+    return query.with_for_update() if uow.conn.dialect.name == "postgresql" else query
+
+
+async def _first(uow: UnitOfWork, query: Select[Any]) -> RowMapping | None:
+    row: RowMapping | None = (await uow.conn.execute(query)).mappings().first()
+    return row
+
+
+async def _all(uow: UnitOfWork, query: Select[Any]) -> list[RowMapping]:
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+# --- calls -------------------------------------------------------------------------------------------
+
+
+def _call_values(call: Call, now: datetime) -> dict[str, Any]:
+    ring = call.ring_time
+    return {
+        "direction": call.direction.value,
+        "from_number": call.from_number,
+        "to_number": call.to_number,
+        "customer_number": call.customer_number,
+        "queue": call.queue,
+        "users": list(call.users),
+        "started_at": call.started_at,
+        "answered_at": call.answered_at,
+        "ended_at": call.ended_at,
+        "answered_by": call.answered_by,
+        "cause": call.cause.value if call.cause else None,
+        "outcome": call.outcome.value,
+        "ring_seconds": ring.total_seconds() if ring is not None else None,
+        "customer_id": call.customer_id,
+        "ticket_id": call.ticket_id,
+        "seen": sorted(kind.value for kind in call.seen),
+        "out_of_hours": call.out_of_hours,
+        "answer_reported": call.answer_reported,
+        "miss_reported": call.miss_reported,
+        "end_reported": call.end_reported,
+        "version": call.version,
+        "updated_at": now,
+    }
+
+
+def call_of(row: RowMapping) -> Call:
+    return Call(
+        call_id=row["call_id"],
+        direction=CallDirection(row["direction"]),
+        from_number=row["from_number"],
+        to_number=row["to_number"],
+        customer_number=row["customer_number"],
+        queue=row["queue"],
+        users=tuple(row["users"] or ()),
+        started_at=_aware(row["started_at"]),
+        answered_at=_aware(row["answered_at"]),
+        ended_at=_aware(row["ended_at"]),
+        answered_by=row["answered_by"],
+        cause=HangupCause(row["cause"]) if row["cause"] else None,
+        customer_id=row["customer_id"],
+        ticket_id=row["ticket_id"],
+        seen={CtiEventKind(kind) for kind in row["seen"] or ()},
+        out_of_hours=bool(row["out_of_hours"]),
+        answer_reported=bool(row["answer_reported"]),
+        miss_reported=bool(row["miss_reported"]),
+        end_reported=bool(row["end_reported"]),
+        version=row["version"],
+    )
+
+
+async def add_call(uow: UnitOfWork, call: Call, *, within_target: bool | None) -> bool:
+    """Store a new call; False when a concurrent webhook of the same call stored it first."""
+    now = uow.now()
+    values = {"call_id": call.call_id, "created_at": now, "within_target": within_target}
+    return await _insert_ignoring_conflict(uow, t.calls, {**_call_values(call, now), **values})
+
+
+async def lock_call(uow: UnitOfWork, call_id: str) -> Call | None:
+    row = await _first(uow, _locked(select(t.calls).where(t.calls.c.call_id == call_id), uow))
+    return call_of(row) if row else None
+
+
+async def save_call(uow: UnitOfWork, call: Call, *, stored_version: int, within_target: bool | None) -> None:
+    result = await uow.conn.execute(
+        update(t.calls)
+        .where(t.calls.c.call_id == call.call_id, t.calls.c.version == stored_version)
+        .values(**_call_values(call, uow.now()), within_target=within_target)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"call {call.call_id} was changed concurrently", code="concurrent-update")
+
+
+async def get_call(uow: UnitOfWork, call_id: str) -> RowMapping:
+    row = await _first(uow, select(t.calls).where(t.calls.c.call_id == call_id))
+    if row is None:
+        raise NotFound(f"call {call_id} not found", code="call-not-found")
+    return row
+
+
+async def list_calls(
+    uow: UnitOfWork,
+    *,
+    outcome: str | None,
+    customer_number: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[RowMapping]:
+    c = t.calls.c
+    query = select(t.calls).order_by(c.created_at.desc(), c.call_id.desc()).limit(limit)
+    if outcome:
+        query = query.where(c.outcome == outcome)
+    if customer_number:
+        query = query.where(c.customer_number == customer_number)
+    if after:
+        query = query.where(
+            or_(c.created_at < after[0], and_(c.created_at == after[0], c.call_id < after[1]))
+        )
+    return await _all(uow, query)
+
+
+# --- call-backs --------------------------------------------------------------------------------------
+
+
+def _callback_values(task: CallBackTask) -> dict[str, Any]:
+    return {
+        "owner": task.owner,
+        "due_at": task.due_at,
+        "customer_id": task.customer_id,
+        "status": task.status.value,
+        "outcome": task.outcome.value if task.outcome else None,
+        "taken_by": task.taken_by,
+        "escalation_level": task.escalation_level,
+        "escalated_at": task.escalated_at,
+        "closed_at": task.closed_at,
+        "attempts": [
+            {"at": a.at.isoformat(), "actor": a.actor_ref, "reached": a.reached, "note": a.note}
+            for a in task.attempts
+        ],
+        "version": task.version,
+    }
+
+
+def callback_of(row: RowMapping) -> CallBackTask:
+    due_at, created_at = _aware(row["due_at"]), _aware(row["created_at"])
+    assert due_at is not None and created_at is not None
+    return CallBackTask(
+        id=row["id"],
+        call_id=row["call_id"],
+        number=row["number"],
+        owner=row["owner"],
+        due_at=due_at,
+        created_at=created_at,
+        customer_id=row["customer_id"],
+        status=CallBackStatus(row["status"]),
+        outcome=CallBackOutcome(row["outcome"]) if row["outcome"] else None,
+        taken_by=row["taken_by"],
+        escalation_level=row["escalation_level"],
+        escalated_at=_aware(row["escalated_at"]),
+        closed_at=_aware(row["closed_at"]),
+        attempts=[
+            CallBackAttempt(datetime.fromisoformat(a["at"]), a["actor"], bool(a["reached"]), a["note"])
+            for a in row["attempts"] or ()
+        ],
+        version=row["version"],
+    )
+
+
+async def add_callback(uow: UnitOfWork, task: CallBackTask) -> bool:
+    """Store the task of a missed call; False when that call already has one."""
+    values = {
+        "id": task.id,
+        "call_id": task.call_id,
+        "number": task.number,
+        "created_at": task.created_at,
+        **_callback_values(task),
+    }
+    return await _insert_ignoring_conflict(uow, t.callbacks, values)
+
+
+async def lock_callback(uow: UnitOfWork, task_id: str) -> CallBackTask:
+    row = await _first(uow, _locked(select(t.callbacks).where(t.callbacks.c.id == task_id), uow))
+    if row is None:
+        raise NotFound(f"call-back {task_id} not found", code="callback-not-found")
+    return callback_of(row)
+
+
+async def save_callback(uow: UnitOfWork, task: CallBackTask, *, stored_version: int) -> None:
+    result = await uow.conn.execute(
+        update(t.callbacks)
+        .where(t.callbacks.c.id == task.id, t.callbacks.c.version == stored_version)
+        .values(**_callback_values(task))
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"call-back {task.id} was changed concurrently", code="concurrent-update")
+
+
+async def get_callback(uow: UnitOfWork, task_id: str) -> CallBackTask:
+    row = await _first(uow, select(t.callbacks).where(t.callbacks.c.id == task_id))
+    if row is None:
+        raise NotFound(f"call-back {task_id} not found", code="callback-not-found")
+    return callback_of(row)
+
+
+async def open_callbacks_for_number(uow: UnitOfWork, number: str) -> list[CallBackTask]:
+    c = t.callbacks.c
+    query = _locked(
+        select(t.callbacks).where(c.number == number, c.status == CallBackStatus.OPEN.value).order_by(c.id),
+        uow,
+    )
+    return [callback_of(row) for row in await _all(uow, query)]
+
+
+async def list_callbacks(
+    uow: UnitOfWork,
+    *,
+    status: str | None,
+    owner: str | None,
+    due_before: datetime | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[CallBackTask]:
+    """Call-backs in the order they fall due (the list an agent works from)."""
+    c = t.callbacks.c
+    query = select(t.callbacks).order_by(c.due_at, c.id).limit(limit)
+    if status:
+        query = query.where(c.status == status)
+    if owner:
+        query = query.where(c.owner == owner)
+    if due_before:
+        query = query.where(c.due_at <= due_before)
+    if after:
+        query = query.where(or_(c.due_at > after[0], and_(c.due_at == after[0], c.id > after[1])))
+    return [callback_of(row) for row in await _all(uow, query)]
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+async def put_blob(uow: UnitOfWork, data: bytes, content_type: str) -> str:
+    """Keep ``data`` (once, however often it arrives); its SHA-256, by which it is found again."""
+    digest = hashlib.sha256(data).hexdigest()
+    await _insert_ignoring_conflict(
+        uow,
+        t.blobs,
+        {
+            "sha256": digest,
+            "size": len(data),
+            "content_type": content_type[:100],
+            "data": data,
+            "created_at": uow.now(),
+        },
+    )
+    return digest
+
+
+async def get_blob(uow: UnitOfWork, sha256: str) -> bytes:
+    data = (await uow.conn.execute(select(t.blobs.c.data).where(t.blobs.c.sha256 == sha256))).scalar()
+    if data is None:
+        raise NotFound("the stored file is missing", code="file-not-found")
+    return bytes(data)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    filename: str
+    content_type: str
+    declared_content_type: str
+    size: int
+    sha256: str
+    inline: bool = False
+    content_id: str | None = None
+
+
+async def add_attachments(
+    uow: UnitOfWork, owner_type: str, owner_id: str, files: Iterable[StoredFile], ticket_id: str | None
+) -> None:
+    rows = [
+        {
+            "id": file.id,
+            "owner_type": owner_type,
+            "owner_id": owner_id,
+            "ticket_id": ticket_id,
+            "filename": file.filename[:200],
+            "content_type": file.content_type[:100],
+            "declared_content_type": file.declared_content_type[:200],
+            "size": file.size,
+            "sha256": file.sha256,
+            "inline": file.inline,
+            "content_id": file.content_id[:200] if file.content_id else None,
+            "created_at": uow.now(),
+        }
+        for file in files
+    ]
+    if rows:
+        await uow.conn.execute(t.attachments.insert(), rows)
+
+
+async def set_attachments_ticket(uow: UnitOfWork, owner_type: str, owner_id: str, ticket_id: str) -> None:
+    c = t.attachments.c
+    await uow.conn.execute(
+        update(t.attachments)
+        .where(c.owner_type == owner_type, c.owner_id == owner_id)
+        .values(ticket_id=ticket_id)
+    )
+
+
+async def attachments_of(uow: UnitOfWork, owner_type: str, owner_id: str) -> list[RowMapping]:
+    c = t.attachments.c
+    query = select(t.attachments).where(c.owner_type == owner_type, c.owner_id == owner_id)
+    return await _all(uow, query.order_by(c.created_at, c.id))
+
+
+async def get_attachment(uow: UnitOfWork, attachment_id: str) -> RowMapping:
+    row = await _first(uow, select(t.attachments).where(t.attachments.c.id == attachment_id))
+    if row is None:
+        raise NotFound(f"attachment {attachment_id} not found", code="attachment-not-found")
+    return row
+
+
+# --- emails ------------------------------------------------------------------------------------------
+
+
+async def claim_source(uow: UnitOfWork, source_key: str) -> RowMapping | None:
+    """The record of a mailbox message handed over before, or None (and it is now claimed)."""
+    row = await _first(uow, select(t.email_sources).where(t.email_sources.c.source_key == source_key))
+    if row is not None:
+        return row
+    claimed = await _insert_ignoring_conflict(
+        uow, t.email_sources, {"source_key": source_key, "recorded_at": uow.now()}
+    )
+    if claimed:
+        return None
+    return await _first(uow, select(t.email_sources).where(t.email_sources.c.source_key == source_key))
+
+
+async def settle_source(
+    uow: UnitOfWork, source_key: str, *, email_id: str | None = None, quarantine_id: str | None = None
+) -> None:
+    await uow.conn.execute(
+        update(t.email_sources)
+        .where(t.email_sources.c.source_key == source_key)
+        .values(email_id=email_id, quarantine_id=quarantine_id)
+    )
+
+
+async def email_by_key(uow: UnitOfWork, message_key: str) -> RowMapping | None:
+    return await _first(uow, select(t.emails).where(t.emails.c.message_key == message_key))
+
+
+async def add_email(uow: UnitOfWork, values: dict[str, Any]) -> bool:
+    """Record an email; False when the same message (by Message-ID or content) is already recorded."""
+    return await _insert_ignoring_conflict(uow, t.emails, {**values, "created_at": uow.now()})
+
+
+async def update_email(uow: UnitOfWork, email_id: str, values: dict[str, Any]) -> None:
+    await uow.conn.execute(update(t.emails).where(t.emails.c.id == email_id).values(**values))
+
+
+async def get_email(uow: UnitOfWork, email_id: str) -> RowMapping:
+    row = await _first(uow, select(t.emails).where(t.emails.c.id == email_id))
+    if row is None:
+        raise NotFound(f"email {email_id} not found", code="email-not-found")
+    return row
+
+
+async def list_emails(
+    uow: UnitOfWork,
+    *,
+    status: str | None,
+    ticket_id: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[RowMapping]:
+    c = t.emails.c
+    query = select(t.emails).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
+    if status:
+        query = query.where(c.status == status)
+    if ticket_id:
+        query = query.where(c.ticket_id == ticket_id)
+    if after:
+        query = query.where(or_(c.received_at < after[0], and_(c.received_at == after[0], c.id < after[1])))
+    return await _all(uow, query)
+
+
+async def tickets_by_message_keys(uow: UnitOfWork, keys: Sequence[str]) -> dict[str, str]:
+    """Which ticket each known message (one we received, or an acknowledgment we sent) belongs to."""
+    if not keys:
+        return {}
+    received = select(t.emails.c.message_key, t.emails.c.ticket_id).where(
+        t.emails.c.message_key.in_(keys), t.emails.c.ticket_id.is_not(None)
+    )
+    sent = select(t.outbound_mail.c.message_key, t.outbound_mail.c.ticket_id).where(
+        t.outbound_mail.c.message_key.in_(keys)
+    )
+    found: dict[str, str] = {}
+    for query in (received, sent):
+        for key, ticket_id in (await uow.conn.execute(query)).all():
+            found.setdefault(key, ticket_id)
+    return found
+
+
+# --- acknowledgments ---------------------------------------------------------------------------------
+
+
+async def add_outbound(uow: UnitOfWork, values: dict[str, Any]) -> bool:
+    return await _insert_ignoring_conflict(uow, t.outbound_mail, {**values, "created_at": uow.now()})
+
+
+async def lock_outbound(uow: UnitOfWork, outbound_id: str) -> RowMapping | None:
+    query = _locked(select(t.outbound_mail).where(t.outbound_mail.c.id == outbound_id), uow)
+    return await _first(uow, query)
+
+
+async def update_outbound(uow: UnitOfWork, outbound_id: str, values: dict[str, Any]) -> None:
+    await uow.conn.execute(
+        update(t.outbound_mail).where(t.outbound_mail.c.id == outbound_id).values(**values)
+    )
+
+
+async def outbound_for_email(uow: UnitOfWork, email_id: str) -> RowMapping | None:
+    return await _first(uow, select(t.outbound_mail).where(t.outbound_mail.c.email_id == email_id))
+
+
+# --- faxes -------------------------------------------------------------------------------------------
+
+
+async def add_fax(uow: UnitOfWork, values: dict[str, Any]) -> bool:
+    now = uow.now()
+    return await _insert_ignoring_conflict(uow, t.faxes, {**values, "created_at": now, "updated_at": now})
+
+
+async def fax_by_dedup_key(uow: UnitOfWork, dedup_key: str) -> RowMapping | None:
+    return await _first(uow, select(t.faxes).where(t.faxes.c.dedup_key == dedup_key))
+
+
+async def lock_fax(uow: UnitOfWork, fax_id: str) -> RowMapping:
+    row = await _first(uow, _locked(select(t.faxes).where(t.faxes.c.id == fax_id), uow))
+    if row is None:
+        raise NotFound(f"fax {fax_id} not found", code="fax-not-found")
+    return row
+
+
+async def get_fax(uow: UnitOfWork, fax_id: str) -> RowMapping:
+    row = await _first(uow, select(t.faxes).where(t.faxes.c.id == fax_id))
+    if row is None:
+        raise NotFound(f"fax {fax_id} not found", code="fax-not-found")
+    return row
+
+
+async def update_fax(uow: UnitOfWork, fax_id: str, values: dict[str, Any]) -> None:
+    await uow.conn.execute(
+        update(t.faxes).where(t.faxes.c.id == fax_id).values(**values, updated_at=uow.now())
+    )
+
+
+async def claim_fax_to_read(uow: UnitOfWork, *, now: datetime, lease_until: datetime) -> RowMapping | None:
+    """The next fax waiting to be read (received, or a reading whose lease ran out), leased to the
+    caller until ``lease_until`` so other replicas leave it alone."""
+    c = t.faxes.c
+    query = (
+        select(t.faxes)
+        .where(
+            c.status.in_(("received", "reading")), or_(c.next_attempt_at.is_(None), c.next_attempt_at <= now)
+        )
+        .order_by(c.received_at, c.id)
+        .limit(1)
+    )
+    if uow.conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = await _first(uow, query)
+    if row is None:
+        return None
+    await update_fax(uow, row["id"], {"status": "reading", "next_attempt_at": lease_until})
+    return row
+
+
+async def list_faxes(
+    uow: UnitOfWork, *, status: str | None, after: tuple[datetime, str] | None, limit: int
+) -> list[RowMapping]:
+    c = t.faxes.c
+    query = select(t.faxes).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
+    if status:
+        query = query.where(c.status == status)
+    if after:
+        query = query.where(or_(c.received_at < after[0], and_(c.received_at == after[0], c.id < after[1])))
+    return await _all(uow, query)
+
+
+# --- quarantine --------------------------------------------------------------------------------------
+
+
+async def add_quarantine(uow: UnitOfWork, values: dict[str, Any]) -> None:
+    await uow.conn.execute(t.quarantine.insert().values(**values))
+
+
+async def held_quarantine_of(uow: UnitOfWork, *, channel: str, raw_sha256: str) -> RowMapping | None:
+    """The item still held for these exact bytes (a sender retrying the same rejected input)."""
+    c = t.quarantine.c
+    query = select(t.quarantine).where(c.channel == channel, c.raw_sha256 == raw_sha256, c.status == "held")
+    return await _first(uow, query.limit(1))
+
+
+async def lock_quarantine(uow: UnitOfWork, item_id: str) -> RowMapping:
+    row = await _first(uow, _locked(select(t.quarantine).where(t.quarantine.c.id == item_id), uow))
+    if row is None:
+        raise NotFound(f"quarantined item {item_id} not found", code="quarantine-not-found")
+    return row
+
+
+async def get_quarantine(uow: UnitOfWork, item_id: str) -> RowMapping:
+    row = await _first(uow, select(t.quarantine).where(t.quarantine.c.id == item_id))
+    if row is None:
+        raise NotFound(f"quarantined item {item_id} not found", code="quarantine-not-found")
+    return row
+
+
+async def update_quarantine(
+    uow: UnitOfWork, item_id: str, *, stored_version: int, values: dict[str, Any]
+) -> None:
+    result = await uow.conn.execute(
+        update(t.quarantine)
+        .where(t.quarantine.c.id == item_id, t.quarantine.c.version == stored_version)
+        .values(**values, version=stored_version + 1)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"quarantined item {item_id} was changed concurrently", code="concurrent-update")
+
+
+async def list_quarantine(
+    uow: UnitOfWork,
+    *,
+    status: str | None,
+    channel: str | None,
+    reason_code: str | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[RowMapping]:
+    c = t.quarantine.c
+    query = select(t.quarantine).order_by(c.quarantined_at.desc(), c.id.desc()).limit(limit)
+    if status:
+        query = query.where(c.status == status)
+    if channel:
+        query = query.where(c.channel == channel)
+    if reason_code:
+        query = query.where(c.reason_code == reason_code)
+    if after:
+        query = query.where(
+            or_(c.quarantined_at < after[0], and_(c.quarantined_at == after[0], c.id < after[1]))
+        )
+    return await _all(uow, query)
+
+
+async def count_held_quarantine(uow: UnitOfWork) -> dict[str, int]:
+    c = t.quarantine.c
+    query = select(c.channel, func.count()).where(c.status == "held").group_by(c.channel)
+    return {channel: int(count) for channel, count in (await uow.conn.execute(query)).all()}
+
+
+async def audit_trail(uow: UnitOfWork, entity_type: str, entity_id: str) -> list[RowMapping]:
+    audit = uow.tables.audit
+    query = (
+        select(audit)
+        .where(audit.c.entity_type == entity_type, audit.c.entity_id == entity_id)
+        .order_by(audit.c.seq)
+    )
+    return await _all(uow, query)
+
+
+async def repoint_customer(uow: UnitOfWork, *, absorbed_id: str, survivor_id: str) -> None:
+    """A merged-away customer's calls, call-backs, emails and faxes now belong to the survivor."""
+    for table in (t.calls, t.callbacks, t.emails, t.faxes):
+        await uow.conn.execute(
+            update(table).where(table.c.customer_id == absorbed_id).values(customer_id=survivor_id)
+        )
