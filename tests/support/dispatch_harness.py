@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
+import asyncpg
 import httpx
 from fastapi import FastAPI
-from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url
+from infra import AMQP_URL, PG_ADMIN_DSN, create_database, delete_queues, drop_database, pg_url, wait_until
 
 from dispatch.app import service
 from kit import migrations
@@ -36,6 +37,7 @@ class DispatchUnderTest:
         self.db_name = ""
         self.settings = Settings(environment="test")
         self.events: aio_pika.abc.AbstractQueue | None = None
+        self._seen: list[dict[str, Any]] = []
         self._connection: aio_pika.abc.AbstractRobustConnection | None = None
 
     @property
@@ -84,11 +86,18 @@ class DispatchUnderTest:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://dispatch") as client:
                 yield client
+            if "relay" in app.state.runtime.roles:
+                # stop with the relay idle: cancelling it in the middle of a database call can leave the
+                # shutdown waiting on it (noted for the messaging library)
+                await self.outbox_published()
+                await asyncio.sleep(0.3)
 
-    def auth(self, subject: str, *roles: str) -> dict[str, str]:
-        return {"Authorization": "Bearer " + mint_token(self.settings, subject=subject, roles=list(roles))}
+    def auth(self, subject: str, *roles: str, dealer_id: str | None = None) -> dict[str, str]:
+        token = mint_token(self.settings, subject=subject, roles=list(roles), dealer_id=dealer_id)
+        return {"Authorization": "Bearer " + token}
 
-    async def publish(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> None:
+    async def publish(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> str:
+        """Publish an event as another service would; its id."""
         event_id = str(uuid.uuid4())
         body = {
             "specversion": "1.0",
@@ -109,12 +118,46 @@ class DispatchUnderTest:
             routing_key=event_type,
         )
         await channel.close()
+        return event_id
+
+    async def handled(self, event_id: str, *, within: float = 15.0) -> None:
+        """Wait until dispatch has handled the event (its id is in dispatch's inbox)."""
+
+        async def in_inbox() -> bool:
+            conn = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + self.db_name)
+            try:
+                return bool(await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", event_id))
+            finally:
+                await conn.close()
+
+        await wait_until(in_inbox, timeout=within, what=f"event {event_id} handled")
+
+    async def outbox_published(self, *, within: float = 10.0) -> None:
+        """Wait until every event dispatch committed has been published."""
+
+        async def published() -> bool:
+            [row] = await self.sql("SELECT count(*) AS pending FROM outbox WHERE published_at IS NULL")
+            return int(row["pending"]) == 0
+
+        await wait_until(published, timeout=within, what="outbox published")
+
+    async def sql(self, query: str, *args: Any) -> list[Any]:
+        """Rows of a query on dispatch's own database (to check what is stored, as an operator would)."""
+        conn = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + self.db_name)
+        try:
+            return list(await conn.fetch(query, *args))
+        finally:
+            await conn.close()
 
     async def next_event(
         self, matches: Callable[[dict[str, Any]], bool], *, within: float = 15.0
     ) -> dict[str, Any]:
-        """The first event seen on the exchange that ``matches``."""
+        """The first event seen on the exchange that ``matches`` (events seen while waiting for another
+        are kept, so the order of waiting need not be the order of publishing)."""
         assert self.events is not None
+        for i, seen in enumerate(self._seen):
+            if matches(seen):
+                return self._seen.pop(i)
         deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             message = await self.events.get(fail=False)
@@ -125,7 +168,16 @@ class DispatchUnderTest:
             event: dict[str, Any] = json.loads(message.body)
             if matches(event):
                 return event
+            self._seen.append(event)
         raise AssertionError("no matching event arrived")
+
+    async def no_event(self, matches: Callable[[dict[str, Any]], bool], *, within: float = 1.0) -> None:
+        """No event that ``matches`` arrives within ``within`` seconds."""
+        try:
+            event = await self.next_event(matches, within=within)
+        except AssertionError:
+            return
+        raise AssertionError(f"unexpected event {event['type']}: {event['data']}")
 
 
 DISPATCHER = ("dispatcher-1", "dispatcher")

@@ -8,13 +8,16 @@ from dispatch.api import routers
 from dispatch.commands import fire_timer
 from dispatch.domain.escalation import TimerKind
 from dispatch.handlers import handlers
-from dispatch.store import timer_kind
+from dispatch.maintenance import request_due_visits
+from dispatch.store import PLAN_TIMER, timer_kind
 from dispatch.tables import metadata, tables
 from kit.scheduler import TimerHandler
 from kit.service import ServiceDefinition
 
 # every timer kind re-checks the order as it is now (``escalation.decide``) before escalating
 timers: dict[str, TimerHandler] = {timer_kind(kind): fire_timer for kind in TimerKind}
+# a maintenance plan's timer requests its visits that fall due within the lead time
+timers[PLAN_TIMER] = request_due_visits
 
 service = ServiceDefinition(
     name="dispatch",

@@ -44,10 +44,9 @@ async def open_work_order(
     facts: dict[str, Any] | None = None,
     work_order_id: str | None = None,
 ) -> tuple[WorkOrder, dict[str, Any]]:
-    """Open a work order (billing from a stored entitlement, if warranty already decided), set its timers."""
+    """Open a work order (billing from a stored entitlement, if warranty already decided; the unit's grade
+    and installer from warranty's registration), set its timers."""
     work_order_id = work_order_id or str(uuid.uuid4())
-    grade = await store.region_grade(uow, region_id)
-    location = (address or {}).get("location")
     billing = None
     if ticket_id is not None:
         kept = await store.entitlement_for_ticket(uow, ticket_id)
@@ -56,31 +55,63 @@ async def open_work_order(
         id=work_order_id,
         type=type,
         priority=priority,
-        site=Site(
-            address=_one_line(address),
-            location=GeoPoint(location["latitude"], location["longitude"]) if location else _UNKNOWN_POSITION,
-            region_id=region_id,
-            grade=RegionGrade(grade) if grade else RegionGrade.B,
-        ),
+        site=await site_of(uow, region_id, address),
         product_line=product_line,
         at=uow.now(),
         actor=actor,
         ticket_id=ticket_id,
         customer_id=customer_id,
-        unit=UnitRef(serial_number, model, model_grade) if serial_number else None,
+        unit=await unit_of(uow, serial_number, model=model, model_grade=model_grade),
         availability=availability or (),
         needed_parts=needed_parts or (),
         billing=billing,
     )
+    facts = await add_opened(uow, order, address=address, facts=facts)
+    return order, facts
+
+
+async def add_opened(
+    uow: UnitOfWork, order: WorkOrder, *, address: dict[str, Any] | None, facts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Store a newly opened ``order``, set its timers and stage its created event; its facts."""
     facts = {
         **(facts or {}),
-        "number": work_order_number(work_order_id),
+        "number": work_order_number(order.id),
         "site": address,
-        "region_code": region_id,
+        "region_code": order.site.region_id,
     }
     await store.add_work_order(uow, order, number=facts["number"], facts=facts)
     events.publish(uow, order, version=1, facts=facts)
-    return order, facts
+    return facts
+
+
+async def site_of(uow: UnitOfWork, region_id: str, address: dict[str, Any] | None) -> Site:
+    """Where the job is: the address, its position (when known) and the region's grade."""
+    grade = await store.region_grade(uow, region_id)
+    location = (address or {}).get("location")
+    return Site(
+        address=_one_line(address),
+        location=GeoPoint(location["latitude"], location["longitude"]) if location else _UNKNOWN_POSITION,
+        region_id=region_id,
+        grade=RegionGrade(grade) if grade else RegionGrade.B,
+    )
+
+
+async def unit_of(
+    uow: UnitOfWork, serial_number: str | None, *, model: str | None = None, model_grade: str | None = None
+) -> UnitRef | None:
+    """The unit as warranty registered it (its grade, the technician who installed it), else as given."""
+    if not serial_number:
+        return None
+    registered = await store.unit(uow, serial_number)
+    if registered is None:
+        return UnitRef(serial_number, model, model_grade)
+    return UnitRef(
+        serial_number,
+        model or registered["model_code"],
+        model_grade or registered["model_grade"],
+        registered["installer_id"],
+    )
 
 
 async def change_work_order(
@@ -110,13 +141,28 @@ async def change_work_order(
     return order, version
 
 
-def billing_from(kept: Any) -> Billing:
+async def open_follow_up(
+    uow: UnitOfWork, work_order_id: str, *, actor: Actor, needed_parts: list[PartNeed] | None = None
+) -> tuple[WorkOrder, dict[str, Any]]:
+    """A new work order to finish what an incomplete visit could not (same site, unit and billing)."""
+    order, row = await store.load_work_order(uow, work_order_id)
+    follow_up = order.follow_up(
+        id=str(uuid.uuid4()), at=uow.now(), actor=actor, needed_parts=needed_parts or ()
+    )
+    kept = {k: row["facts"][k] for k in ("product", "description", "ticket_number") if k in row["facts"]}
+    facts = await add_opened(uow, follow_up, address=row["facts"].get("site"), facts=kept)
+    await store.add_note(uow, work_order_id, kind="follow_up", text=f"follow-up work order {follow_up.id}")
+    return follow_up, facts
+
+
+def billing_from(kept: Any) -> Billing | None:
+    """Who pays, from warranty's decision; ``None`` (undetermined) for work the customer pays, whose
+    price estimate is agreed with the customer first."""
     basis = {"warranty": BillingBasis.WARRANTY, "contract": BillingBasis.CONTRACT}.get(kept["billing"])
     if basis is BillingBasis.CONTRACT and not kept["contract_id"]:
         basis = BillingBasis.WARRANTY
     if basis is None:
-        # paid work: the estimate comes from the dispatcher later; until then nothing is billed
-        return Billing(BillingBasis.WARRANTY, entitlement_id=kept["entitlement_id"])
+        return None
     return Billing(
         basis,
         entitlement_id=kept["entitlement_id"],

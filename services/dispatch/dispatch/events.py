@@ -57,6 +57,23 @@ def deadlines(order: WorkOrder) -> c.SlaDeadlines:
     )
 
 
+def appointment(order: WorkOrder, w: TimeWindow, *, current: bool = True) -> c.Appointment:
+    """The order's appointment in a contract (one id per work order; it moves when rescheduled)."""
+    confirmed = current and order.appointment is not None and order.appointment.confirmed
+    return c.Appointment(
+        appointment_id=appointment_id(order), window=window(w), confirmed_with_customer=confirmed
+    )
+
+
+def appointment_id(order: WorkOrder) -> str:
+    return f"{order.id}-appt"
+
+
+def _cancel_reason(reason: str) -> tuple[Any, str | None]:
+    known = {"ticket_cancelled", "ticket_merged", "duplicate", "solved_remotely", "customer_request", "other"}
+    return (reason, None) if reason in known else ("other", reason[:300])
+
+
 def escalation_kind(kind: d.EscalationKind) -> c.EscalationKind:
     value = kind.value
     if value == "remote_not_solved":
@@ -88,9 +105,11 @@ def to_contract(
             required_skills=sorted(str(s) for s in order.required_skills),
             site=Address.model_validate(facts["site"]) if facts.get("site") else None,
             region_code=facts.get("region_code"),
+            region_grade=order.site.grade.value,
             billing=billing_of(order),
             deadlines=deadlines(order),
             availability_windows=[window(w) for w in order.availability],
+            maintenance_plan_id=order.maintenance_plan_id,
             description=facts.get("description"),
             created_at=event.at,
             created_by=actor(event.actor),
@@ -101,9 +120,7 @@ def to_contract(
             **common,
             technician_id=event.technician_id,
             previous_technician_id=event.previous_technician_id,
-            appointment=c.Appointment(appointment_id=f"{order.id}-appt", window=window(event.appointment))
-            if appt
-            else None,
+            appointment=appointment(order, event.appointment) if appt else None,
             customer_id=customer_id,
             type=order.type.value,
             priority=order.priority.value,
@@ -149,23 +166,20 @@ def to_contract(
             reported_at=event.at,
         )
     if isinstance(event, d.WorkOrderCancelled):
-        reason = (
-            event.reason
-            if event.reason
-            in {"ticket_cancelled", "ticket_merged", "duplicate", "solved_remotely", "customer_request"}
-            else "other"
-        )
+        reason, note = _cancel_reason(event.reason)
         return c.WorkOrderCancelled(
             **common,
             technician_id=order.technician_id,
             reason=reason,
+            note=note,
             cancelled_at=event.at,
             cancelled_by=actor(event.actor),
         )
     if isinstance(event, d.WorkOrderEscalated):
         return c.WorkOrderEscalated(
-            **common,
+            **{**common, "dealer_id": event.dealer_id or order.dealer_id},
             kind=escalation_kind(event.kind),
+            region_grade=order.site.grade.value,
             technician_id=order.technician_id,
             due_at=event.due_at,
             detected_at=event.at,
@@ -213,15 +227,57 @@ def to_contract(
         return c.WorkOrderRescheduled(
             **common,
             technician_id=order.technician_id,
-            previous_appointment=c.Appointment(
-                appointment_id=f"{order.id}-appt", window=window(event.previous)
-            )
+            previous_appointment=appointment(order, event.previous, current=False)
             if event.previous
             else None,
-            appointment=c.Appointment(appointment_id=f"{order.id}-appt", window=window(event.appointment)),
+            appointment=appointment(order, event.appointment),
             reason=reason,
+            # a move the customer asked for, or was told of directly, needs no notice from intake
+            customer_notified_at=None if event.notify_customer else event.at,
             rescheduled_at=event.at,
             rescheduled_by=actor(event.actor),
+        )
+    if isinstance(event, d.AppointmentConfirmed):
+        return c.AppointmentConfirmed(
+            appointment_id=appointment_id(order),
+            work_order_id=order.id,
+            ticket_id=order.ticket_id,
+            customer_id=customer_id,
+            technician_id=order.technician_id,
+            window=window(event.appointment),
+            confirmed_via=event.via,
+            dealer_id=order.dealer_id,
+            confirmed_at=event.at,
+        )
+    if isinstance(event, d.AppointmentLate):
+        return c.AppointmentLate(
+            appointment_id=appointment_id(order),
+            work_order_id=order.id,
+            ticket_id=order.ticket_id,
+            customer_id=customer_id,
+            technician_id=event.technician_id,
+            window=window(event.appointment),
+            minutes_late=event.minutes_late,
+            customer_notified=False,
+            dealer_id=order.dealer_id,
+            detected_at=event.at,
+        )
+    if isinstance(event, d.HandedToDealer):
+        return c.WorkOrderHandedToDealer(
+            **common,
+            service_center_id=event.centre_id,
+            customer_id=customer_id,
+            type=order.type.value,
+            priority=order.priority.value,
+            product=product,
+            site=Address.model_validate(facts["site"]) if facts.get("site") else None,
+            region_code=facts.get("region_code"),
+            availability_windows=[window(w) for w in order.availability],
+            deadlines=deadlines(order),
+            accept_by=event.accept_by,
+            reason=event.reason[:300],
+            handed_at=event.at,
+            handed_by=actor(event.actor),
         )
     return None
 
@@ -241,10 +297,12 @@ def _completed(
         type=order.type.value,
         customer_id=customer_id,
         product=product,
+        service_center_id=order.dealer_centre_id,
+        performed_by="service_point" if order.dealer_id else "company",
         billing=billing_of(order),
         mode="remote" if event.remote else "on_site",
         fault_code=report.fault_code,
-        cause=report.cause.value,
+        cause=report.cause.value if report.cause else None,
         actions=[a[:300] for a in report.actions],
         resolution_summary=report.notes or None,
         parts_used=[

@@ -1,13 +1,13 @@
-"""Inbound events -> work order operations."""
+"""Inbound events -> work order operations (thin: the use cases live in ``commands`` and ``requests``)."""
 
 from __future__ import annotations
 
 from contracts.envelope import CloudEvent
-from contracts.intake import TicketCreated
+from contracts.intake import TicketCancelled, TicketCreated, TicketUpdated
 from contracts.inventory import ReservationFailed
-from contracts.warranty import EntitlementDetermined
-from dispatch import commands, store
-from dispatch.domain.values import Actor, Priority, TimeWindow, WorkOrderType
+from contracts.warranty import EntitlementDetermined, UnitFacts, UnitRegistered, UnitUpdated
+from dispatch import commands, requests, store
+from dispatch.domain.values import Actor
 from dispatch.domain.work_orders import WorkOrder
 from kit.db import UnitOfWork
 from kit.domain import NotFound
@@ -15,40 +15,37 @@ from messaging.consumer import EventHandlers
 
 handlers: EventHandlers[UnitOfWork] = EventHandlers()
 
-_TYPE_OF_TICKET = {
-    "repair": WorkOrderType.REPAIR,
-    "installation": WorkOrderType.INSTALLATION,
-    "maintenance": WorkOrderType.PREVENTIVE_MAINTENANCE,
-}
-
 
 @handlers.on(TicketCreated)
 async def open_work_order_for_ticket(uow: UnitOfWork, payload: TicketCreated, envelope: CloudEvent) -> None:
-    details = payload.details
-    if not details.needs_on_site and details.type not in _TYPE_OF_TICKET:
-        return
-    if await store.work_order_for_ticket(uow, payload.ticket_id) is not None:
-        return
-    address = details.site_address
-    region = details.region_code or (address.region_code if address else None) or "unknown"
-    await commands.open_work_order(
+    await requests.ticket_changed(
         uow,
-        type=_TYPE_OF_TICKET.get(details.type, WorkOrderType.REPAIR),
-        priority=Priority(details.priority),
-        region_id=region,
-        address=address.model_dump(mode="json") if address else None,
-        product_line=details.product.product_line or "general",
-        actor=Actor.system("intake"),
-        customer_id=details.customer_id,
         ticket_id=payload.ticket_id,
-        serial_number=details.product.serial_number,
-        model=details.product.model_code,
-        availability=[TimeWindow(w.start, w.end) for w in details.preferred_windows],
-        facts={
-            "product": details.product.model_dump(mode="json"),
-            "description": details.fault_description,
-            "ticket_number": payload.ticket_number,
-        },
+        ticket_number=payload.ticket_number,
+        version=payload.version,
+        status="new",
+        details=payload.details,
+    )
+
+
+@handlers.on(TicketUpdated)
+async def update_work_order_for_ticket(uow: UnitOfWork, payload: TicketUpdated, envelope: CloudEvent) -> None:
+    await requests.ticket_changed(
+        uow,
+        ticket_id=payload.ticket_id,
+        ticket_number=payload.ticket_number,
+        version=payload.version,
+        status=payload.status,
+        details=payload.details,
+    )
+
+
+@handlers.on(TicketCancelled)
+async def cancel_work_orders_of_ticket(
+    uow: UnitOfWork, payload: TicketCancelled, envelope: CloudEvent
+) -> None:
+    await requests.ticket_cancelled(
+        uow, ticket_id=payload.ticket_id, version=payload.version, at=payload.cancelled_at
     )
 
 
@@ -56,6 +53,7 @@ async def open_work_order_for_ticket(uow: UnitOfWork, payload: TicketCreated, en
 async def apply_entitlement(uow: UnitOfWork, payload: EntitlementDetermined, envelope: CloudEvent) -> None:
     if payload.ticket_id is None:
         return
+    await store.lock_ticket(uow, payload.ticket_id)
     kept = {
         "ticket_id": payload.ticket_id,
         "entitlement_id": payload.entitlement_id,
@@ -71,6 +69,14 @@ async def apply_entitlement(uow: UnitOfWork, payload: EntitlementDetermined, env
     if work_order_id is None:
         return  # the ticket's work order picks the copy up when it opens
     billing = commands.billing_from(kept)
+    if billing is None:
+        await store.add_note(
+            uow,
+            work_order_id,
+            kind="not_covered",
+            text=f"warranty does not cover it ({payload.billing}): the customer agrees a price first",
+        )
+        return
     at = uow.now()
 
     def act(order: WorkOrder) -> None:
@@ -78,6 +84,16 @@ async def apply_entitlement(uow: UnitOfWork, payload: EntitlementDetermined, env
             order.apply_entitlement(billing, at=at, actor=Actor.system("warranty"))
 
     await commands.change_work_order(uow, work_order_id, act)
+
+
+@handlers.on(UnitRegistered)
+async def keep_registered_unit(uow: UnitOfWork, payload: UnitRegistered, envelope: CloudEvent) -> None:
+    await store.keep_unit(uow, payload.serial_number, _unit_values(payload.version, payload.unit))
+
+
+@handlers.on(UnitUpdated)
+async def keep_updated_unit(uow: UnitOfWork, payload: UnitUpdated, envelope: CloudEvent) -> None:
+    await store.keep_unit(uow, payload.serial_number, _unit_values(payload.version, payload.unit))
 
 
 @handlers.on(ReservationFailed)
@@ -91,3 +107,16 @@ async def note_reservation_failed(uow: UnitOfWork, payload: ReservationFailed, e
     await store.add_note(
         uow, payload.work_order_id, kind="reservation_failed", text=f"{payload.reason}: {short}{when}"
     )
+
+
+def _unit_values(version: int, unit: UnitFacts) -> dict[str, object]:
+    return {
+        "version": version,
+        "model_code": unit.model_code,
+        "product_line": unit.product_line,
+        "model_grade": unit.model_grade,
+        "customer_id": unit.customer_id,
+        "installer_id": unit.installer_id,
+        "warranty_starts_on": unit.warranty_starts_on,
+        "repair_coverage_ends_on": unit.repair_coverage_ends_on,
+    }

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from dispatch.domain.assignment import Crew, Job
-from dispatch.domain.technicians import STANDARD_WEEK, ShiftSpan, Technician, TechnicianStatus
-from dispatch.domain.values import Capability, GeoPoint, Skill
+from dispatch.domain.technicians import STANDARD_WEEK, Absence, ShiftSpan, Technician, TechnicianStatus
+from dispatch.domain.values import GeoPoint, Skill, TimeWindow
 from dispatch.domain.work_orders import WorkOrder
+from dispatch.store import aware
+
+# (start, end, work order id) of an appointment a technician already holds
+Booking = tuple[datetime, datetime, str]
 
 
 def skill_of(text: str) -> Skill:
     """``repair:water_heater`` -> ``Skill("water_heater", REPAIR)``."""
-    capability, _, product_line = text.partition(":")
-    return Skill(product_line, Capability(capability))
+    return Skill.parse(text)
 
 
 def shifts_of(stored: dict[str, list[list[str]]] | None) -> Any:
@@ -26,7 +30,8 @@ def shifts_of(stored: dict[str, list[list[str]]] | None) -> Any:
     }
 
 
-def technician_of(row: Any) -> Technician:
+def technician_of(row: Mapping[Any, Any], absences: Iterable[Mapping[Any, Any]] = ()) -> Technician:
+    reported = row.get("location_lat") is not None and row.get("location_lon") is not None
     return Technician(
         id=row["id"],
         name=row["name"],
@@ -35,15 +40,62 @@ def technician_of(row: Any) -> Technician:
         skills=frozenset(skill_of(s) for s in row["skills"]),
         shifts=shifts_of(row["shifts"]),
         timezone=row["timezone"] or "UTC",
+        absences=tuple(
+            Absence(TimeWindow(aware(a["start"]), aware(a["end"])), a["reason"]) for a in absences
+        ),
+        daily_capacity_minutes=row.get("daily_capacity_minutes") or 480,
         status=TechnicianStatus.AVAILABLE if row["active"] else TechnicianStatus.INACTIVE,
         home=GeoPoint(row["home_lat"], row["home_lon"]),
+        location=GeoPoint(row["location_lat"], row["location_lon"]) if reported else None,
+        location_reported_at=aware(row["location_reported_at"]) if reported else None,
         van_location_id=row["van_location_id"],
         dealer_id=row["dealer_id"],
     )
 
 
-def crew_of(row: Any, *, at: datetime, booked_minutes: int = 0) -> Crew:
-    return Crew.of(technician_of(row), at=at, booked_minutes=booked_minutes)
+def crew_of(
+    row: Mapping[Any, Any],
+    *,
+    at: datetime,
+    absences: Iterable[Mapping[Any, Any]] = (),
+    booked: Sequence[Booking] = (),
+    planned: frozenset[str] = frozenset(),
+) -> Crew:
+    """The technician as the planner sees them from ``at``: busy during the appointments they already hold
+    (except those of the ``planned`` orders, which are being planned again), with that day's booked
+    minutes counted."""
+    technician = technician_of(row, absences)
+    busy = tuple(TimeWindow(a, b) for a, b, order_id in booked if order_id not in planned)
+    today = technician.local_date(at)
+    minutes = sum(
+        int((w.end - w.start) / timedelta(minutes=1)) for w in busy if technician.local_date(w.start) == today
+    )
+    return Crew.of(technician, at=at, booked_minutes=minutes, busy=busy)
+
+
+def crews_of(
+    rows: Iterable[Mapping[Any, Any]],
+    *,
+    at: datetime,
+    absences: Iterable[Mapping[Any, Any]] = (),
+    bookings: Mapping[str, Sequence[Booking]] | None = None,
+    planned: frozenset[str] = frozenset(),
+) -> list[Crew]:
+    """Every active technician as a crew (see :func:`crew_of`)."""
+    by_technician: dict[str, list[Mapping[Any, Any]]] = {}
+    for absence in absences:
+        by_technician.setdefault(absence["technician_id"], []).append(absence)
+    return [
+        crew_of(
+            r,
+            at=at,
+            absences=by_technician.get(r["id"], ()),
+            booked=(bookings or {}).get(r["id"], ()),
+            planned=planned,
+        )
+        for r in rows
+        if r["active"]
+    ]
 
 
 def job_of(order: WorkOrder) -> Job:

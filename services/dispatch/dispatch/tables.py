@@ -6,21 +6,27 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from kit.tables import define_platform_tables, new_metadata
 
 metadata = new_metadata()
 tables = define_platform_tables(metadata)
+
+# JSON documents: JSONB on PostgreSQL, so they can be queried (``snapshot->>'state'``) and indexed
+Document = JSON().with_variant(JSONB(), "postgresql")
 
 centres = Table(
     "centres",
@@ -32,6 +38,8 @@ centres = Table(
     Column("lat", Float, nullable=True),
     Column("lon", Float, nullable=True),
     Column("warehouse_location_id", String(64), nullable=True),
+    # regions served besides the ones the centre is responsible for (a service point's coverage)
+    Column("region_ids", JSON, nullable=False, server_default=text("'[]'")),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -61,7 +69,24 @@ technicians = Table(
     Column("timezone", String(64), nullable=False, default="UTC"),
     Column("dealer_id", String(64), nullable=True),
     Column("active", Boolean, nullable=False, default=True),
+    Column("daily_capacity_minutes", Integer, nullable=False, server_default=text("480")),
+    # the last position the technician app reported
+    Column("location_lat", Float, nullable=True),
+    Column("location_lon", Float, nullable=True),
+    Column("location_reported_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+absences = Table(
+    "technician_absences",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("technician_id", String(64), ForeignKey("technicians.id"), nullable=False, index=True),
+    Column("start", DateTime(timezone=True), nullable=False),
+    Column("end", DateTime(timezone=True), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
 )
 
 work_orders = Table(
@@ -78,9 +103,11 @@ work_orders = Table(
     Column("region_id", String(64), nullable=False),
     Column("technician_id", String(64), nullable=True, index=True),
     Column("appointment_start", DateTime(timezone=True), nullable=True),
+    Column("appointment_end", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True, index=True),
     Column("facts", JSON, nullable=False),
-    # the aggregate as last saved; the columns above are its queryable projection
-    Column("snapshot", LargeBinary, nullable=False),
+    # the aggregate as last saved (``dispatch.codec``); the columns above are its queryable projection
+    Column("snapshot", Document, nullable=False),
     Column("version", Integer, nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -131,13 +158,66 @@ maintenance_plans = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("customer_id", String(64), nullable=False, index=True),
-    Column("serial_number", String(64), nullable=True),
+    Column("serial_number", String(64), nullable=False, index=True),
+    Column("model_code", String(64), nullable=True),
+    Column("model_grade", String(32), nullable=True),
+    Column("installer_id", String(64), nullable=True),
     Column("product_line", String(64), nullable=False),
-    Column("interval_days", Integer, nullable=False),
-    Column("next_due_on", DateTime(timezone=True), nullable=True),
+    Column("region_id", String(64), nullable=False),
     Column("site", JSON, nullable=False),
-    Column("active", Boolean, nullable=False, default=True),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("every_months", Integer, nullable=False),
+    Column("visit_minutes", Integer, nullable=False),
+    Column("tolerance_days", Integer, nullable=False),
+    Column("lead_days", Integer, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancel_reason", String(300), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+
+# One row per requested visit: the (plan, sequence) key makes requesting a visit twice impossible.
+maintenance_visits = Table(
+    "maintenance_visits",
+    metadata,
+    Column("plan_id", String(64), ForeignKey("maintenance_plans.id"), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("work_order_id", String(64), nullable=False, unique=True),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("plan_id", "sequence"),
+)
+
+# Local copies of intake's tickets (the newest version seen): updates and cancellations may arrive
+# before the ticket's creation, and a stale one must not undo a newer one.
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("ticket_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("details", JSON, nullable=True),
+    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Local copies of warranty's registered units: the installer to prefer, the grade of a loaner, the
+# warranty period a maintenance plan runs in.
+units = Table(
+    "units",
+    metadata,
+    Column("serial_number", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("model_code", String(64), nullable=True),
+    Column("product_line", String(64), nullable=True),
+    Column("model_grade", String(32), nullable=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("installer_id", String(64), nullable=True),
+    Column("warranty_starts_on", Date, nullable=True),
+    Column("repair_coverage_ends_on", Date, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # Local copies of warranty's decisions, keyed by ticket: they may arrive before the ticket's work order.

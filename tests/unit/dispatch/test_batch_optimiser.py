@@ -119,7 +119,7 @@ def test_a_locked_work_order_with_a_confirmed_appointment_keeps_both(
     dispatcher = Actor("dispatcher-1", Role.DISPATCHER)
     order = new_order(at=t0 - timedelta(hours=20))
     order.assign("tech-2", Appointment.at(t0 + timedelta(hours=3), 60), at=t0, actor=dispatcher)
-    order.confirm_appointment(at=t0, actor=dispatcher)
+    order.confirm_appointment(via="phone", at=t0, actor=dispatcher)
     order.lock(at=t0, actor=dispatcher)
     job = Job.from_work_order(order)
     assert job.locked_technician_id == "tech-2"

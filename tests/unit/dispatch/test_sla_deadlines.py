@@ -91,7 +91,13 @@ def test_entitlement_arriving_later_tightens_the_fix_deadline(new_order: Callabl
 def test_a_dealer_who_receives_a_task_arranges_it_within_2_hours(new_order: Callable[..., WorkOrder]) -> None:
     order = new_order(priority=Priority.HIGH)
     handed = T0 + timedelta(minutes=20)
-    order.hand_to_dealer(dealer_id="dealer-9", centre_id="sp-9", at=handed, actor=DISPATCHER)
+    order.hand_to_dealer(
+        dealer_id="dealer-9",
+        centre_id="sp-9",
+        reason="no own technician in time",
+        at=handed,
+        actor=DISPATCHER,
+    )
     assert order.deadlines.arrange_by == handed + timedelta(hours=2)
 
 

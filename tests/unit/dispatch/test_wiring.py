@@ -10,14 +10,15 @@ import pytest
 
 from contracts.dispatch import EscalationKind as ContractEscalationKind
 from contracts.dispatch import LoanerRequested, WorkOrderCompleted, WorkOrderCreated, WorkOrderEscalated
-from dispatch import events, store
+from dispatch import commands, events, store
 from dispatch.app import service
 from dispatch.domain.appointments import Appointment
+from dispatch.domain.billing import BillingBasis
 from dispatch.domain.completion import CompletionReport
 from dispatch.domain.escalation import TimerKind
 from dispatch.domain.events import EscalationKind
 from dispatch.domain.values import Actor, Capability, Role, Skill
-from dispatch.domain.work_orders import WorkOrder, WorkOrderState
+from dispatch.domain.work_orders import WorkOrder
 from dispatch.planning import skill_of, technician_of
 
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
@@ -90,25 +91,19 @@ def test_premium_fix_overdue_publishes_escalation_and_loaner_request(
     assert payloads[1].model_grade == "premium-9k"
 
 
-def test_a_stored_work_order_comes_back_as_it_was(new_order: Callable[..., WorkOrder]) -> None:
-    order = _on_site(new_order())
-    restored = store.restore({"snapshot": store._snapshot(order)})  # type: ignore[arg-type]
-    assert restored.state is WorkOrderState.ON_SITE
-    assert restored.technician_id == "tech-1"
-    assert [h.action for h in restored.history] == [h.action for h in order.history]
-    assert restored.deadlines == order.deadlines
-    assert restored.events == []
+def test_every_work_order_timer_kind_and_the_maintenance_timer_have_a_handler() -> None:
+    assert set(service.timers) == {store.timer_kind(kind) for kind in TimerKind} | {store.PLAN_TIMER}
 
 
-def test_every_work_order_timer_kind_has_a_handler() -> None:
-    assert set(service.timers) == {store.timer_kind(kind) for kind in TimerKind}
-
-
-def test_dispatch_consumes_tickets_entitlements_and_failed_reservations() -> None:
+def test_dispatch_consumes_tickets_entitlements_units_and_failed_reservations() -> None:
     assert service.handlers.types() == [
+        "intake.ticket.cancelled.v1",
         "intake.ticket.created.v1",
+        "intake.ticket.updated.v1",
         "inventory.reservation.failed.v1",
         "warranty.entitlement.determined.v1",
+        "warranty.unit.registered.v1",
+        "warranty.unit.updated.v1",
     ]
 
 
@@ -137,3 +132,14 @@ def test_a_stored_technician_row_becomes_a_technician_with_default_week() -> Non
     assert tech.covers_region("r-1")
     assert tech.skills == frozenset({Skill("air_conditioner", Capability.INSTALLATION)})
     assert set(tech.shifts) == {0}
+
+
+def test_work_the_customer_pays_is_not_billed_to_the_warranty() -> None:
+    decision = {"entitlement_id": "e-1", "contract_id": None, "premium_contract": False}
+    assert commands.billing_from({**decision, "billing": "customer"}) is None
+    covered = commands.billing_from({**decision, "billing": "warranty"})
+    assert covered is not None
+    assert covered.basis is BillingBasis.WARRANTY
+    contract = commands.billing_from({**decision, "billing": "contract", "contract_id": "c-9"})
+    assert contract is not None
+    assert (contract.basis, contract.contract_id) == (BillingBasis.CONTRACT, "c-9")

@@ -245,6 +245,7 @@ def test_remote_support_escalated_to_on_site_becomes_a_repair_with_a_fresh_on_si
         "escalate",
         "escalate_to_on_site",
         "resolve_remotely",
+        "update_request",
     ]
     escalated_at = T0 + timedelta(hours=4)
     order.escalate_to_on_site(reason="not solved remotely", at=escalated_at, actor=DISPATCHER)

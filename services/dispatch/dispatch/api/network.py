@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import time
+import uuid
+from datetime import datetime, time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from dispatch import store
 from dispatch import tables as t
+from dispatch.api.common import actor_of
+from dispatch.domain.values import TimeWindow
 from dispatch.planning import skill_of
 from kit.auth import Principal, Role, require
 from kit.deps import Db
@@ -28,6 +31,18 @@ class CentreIn(BaseModel):
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lon: Annotated[float, Field(ge=-180, le=180)] | None = None
     warehouse_location_id: Id | None = None
+    region_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=200,
+        description="Regions it serves besides those it is responsible for (an authorised service point's "
+        "coverage: it receives their jobs when no company technician can make the deadline)",
+    )
+
+    @model_validator(mode="after")
+    def _dealer_runs_service_points_only(self) -> CentreIn:
+        if (self.kind == "service_point") != (self.dealer_id is not None):
+            raise ValueError("an authorised service point names its dealer, and only a service point does")
+        return self
 
 
 class RegionIn(BaseModel):
@@ -55,6 +70,7 @@ class TechnicianIn(BaseModel):
     timezone: Annotated[str, Field(max_length=64)] = "UTC"
     dealer_id: Id | None = None
     active: bool = True
+    daily_capacity_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 480
 
     @field_validator("skills")
     @classmethod
@@ -74,6 +90,12 @@ class TechnicianIn(BaseModel):
             else {}
         )
         return values
+
+
+class TechnicianOut(TechnicianIn):
+    location_lat: float | None = Field(default=None, description="The last position the app reported")
+    location_lon: float | None = None
+    location_reported_at: datetime | None = None
 
 
 def _created(row: dict[str, object]) -> dict[str, object]:
@@ -130,17 +152,17 @@ async def create_technician(body: TechnicianIn, db: Db, _: Dispatcher) -> Techni
 
 
 @router.get("/technicians")
-async def list_technicians(db: Db, _: Reader) -> list[TechnicianIn]:
+async def list_technicians(db: Db, _: Reader) -> list[TechnicianOut]:
     async with db.transaction() as uow:
         return [
-            TechnicianIn.model_validate(_created(dict(r))) for r in await store.list_rows(uow, t.technicians)
+            TechnicianOut.model_validate(_created(dict(r))) for r in await store.list_rows(uow, t.technicians)
         ]
 
 
 @router.get("/technicians/{technician_id}")
-async def get_technician(technician_id: str, db: Db, _: Reader) -> TechnicianIn:
+async def get_technician(technician_id: str, db: Db, _: Reader) -> TechnicianOut:
     async with db.transaction() as uow:
-        return TechnicianIn.model_validate(
+        return TechnicianOut.model_validate(
             _created(dict(await store.get_row(uow, t.technicians, technician_id)))
         )
 
@@ -152,6 +174,66 @@ async def update_technician(technician_id: str, body: TechnicianIn, db: Db, _: D
             uow, t.technicians, technician_id, {k: v for k, v in body.row().items() if k != "id"}
         )
     return body
+
+
+class AbsenceIn(BaseModel):
+    start: datetime
+    end: datetime
+    reason: Literal["leave", "sick", "training", "other"] = "leave"
+
+
+class AbsenceOut(AbsenceIn):
+    id: str
+    technician_id: str
+
+
+@router.post("/technicians/{technician_id}/absences", status_code=201)
+async def add_absence(technician_id: str, body: AbsenceIn, db: Db, principal: Dispatcher) -> AbsenceOut:
+    """The technician is away (leave, sickness, training): no job is planned for them meanwhile."""
+    window = TimeWindow(body.start, body.end)
+    absence_id = str(uuid.uuid4())
+    async with db.transaction() as uow:
+        await store.get_row(uow, t.technicians, technician_id)
+        await store.insert(
+            uow,
+            t.absences,
+            {
+                "id": absence_id,
+                "technician_id": technician_id,
+                "start": window.start,
+                "end": window.end,
+                "reason": body.reason,
+                "created_at": uow.now(),
+                "created_by": actor_of(principal).id,
+            },
+        )
+    return AbsenceOut(
+        id=absence_id, technician_id=technician_id, start=window.start, end=window.end, reason=body.reason
+    )
+
+
+@router.get("/technicians/{technician_id}/absences")
+async def list_absences(technician_id: str, db: Db, _: Reader) -> list[AbsenceOut]:
+    async with db.transaction() as uow:
+        await store.get_row(uow, t.technicians, technician_id)
+        rows = await store.absences(uow, technician_id=technician_id)
+    return [
+        AbsenceOut(
+            id=r["id"],
+            technician_id=r["technician_id"],
+            start=store.aware(r["start"]),
+            end=store.aware(r["end"]),
+            reason=r["reason"],
+        )
+        for r in rows
+    ]
+
+
+@router.delete("/technicians/{technician_id}/absences/{absence_id}", status_code=204)
+async def remove_absence(technician_id: str, absence_id: str, db: Db, _: Dispatcher) -> Response:
+    async with db.transaction() as uow:
+        await store.remove_absence(uow, technician_id, absence_id)
+    return Response(status_code=204)
 
 
 @router.delete("/technicians/{technician_id}", status_code=204)

@@ -13,13 +13,21 @@ from dispatch import commands, store
 from dispatch import tables as t
 from dispatch.domain.appointments import Appointment
 from dispatch.domain.assignment import Assignment, OptimiserSettings, PlanningProblem, optimise
-from dispatch.domain.reports import JobFact, Rate, compliance_by_grade, first_time_fix_rate
+from dispatch.domain.reports import (
+    JobFact,
+    Rate,
+    ShiftFact,
+    compliance_by_grade,
+    first_time_fix_rate,
+    utilisation,
+    visit_fact,
+)
 from dispatch.domain.values import TimeWindow
 from dispatch.domain.work_orders import WorkOrder
-from dispatch.planning import crew_of, job_of
+from dispatch.planning import crews_of, job_of, technician_of
 from kit.auth import Principal, Role, require
 from kit.deps import Db
-from kit.domain import Conflict
+from kit.domain import Conflict, DomainError
 
 router = APIRouter(tags=["planning"])
 Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))]
@@ -61,12 +69,17 @@ async def optimise_backlog(body: OptimiseIn, db: Db, principal: Dispatcher) -> O
         now = uow.now()
         start = max(now, datetime.combine(body.day, time(0), tzinfo=UTC)) if body.day else now
         horizon = TimeWindow(start, datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=UTC))
-        orders = [
-            store.restore(r) for r in await store.orders_in_states(uow, _PLANNABLE, region_id=body.region_id)
-        ]
-        # only locked assigned jobs are planned around; unlocked assigned ones keep their booking
-        orders = [o for o in orders if o.technician_id is None or o.locked]
-        crews = [crew_of(r, at=start) for r in await store.list_rows(uow, t.technicians) if r["active"]]
+        rows = await store.orders_in_states(uow, _PLANNABLE, region_id=body.region_id, without_dealer=True)
+        # unassigned and locked jobs are planned; unlocked assigned ones keep their booking
+        orders = [o for o in map(store.restore, rows) if o.technician_id is None or o.locked]
+        own = [r for r in await store.list_rows(uow, t.technicians) if r["dealer_id"] is None]
+        crews = crews_of(
+            own,
+            at=start,
+            absences=await store.absences(uow, start=horizon.start, end=horizon.end),
+            bookings=await store.bookings(uow, start=horizon.start, end=horizon.end),
+            planned=frozenset(o.id for o in orders),
+        )
         problem = PlanningProblem(horizon=horizon, jobs=tuple(job_of(o) for o in orders), crews=tuple(crews))
         settings = OptimiserSettings(time_limit=body.time_limit_seconds)
         plan = await asyncio.to_thread(optimise, problem, settings)
@@ -165,4 +178,72 @@ async def service_level_report(
             for g, c in compliance_by_grade(facts, now=now).items()
         ],
         first_time_fix=rate(first_time_fix_rate(facts)),
+    )
+
+
+class UtilisationOut(BaseModel):
+    technician_id: str
+    available_minutes: int = Field(description="Shift time less absences in the period")
+    travel_minutes: int
+    on_site_minutes: int
+    rate: float | None = Field(description="Share of the available time spent travelling or on site")
+    on_site_rate: float | None
+
+
+class UtilisationReport(BaseModel):
+    period_from: date
+    period_until: date
+    technicians: list[UtilisationOut]
+
+
+@router.get("/reports/utilisation")
+async def utilisation_report(
+    db: Db,
+    _: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))],
+    period_from: Annotated[date, Query(alias="from")],
+    period_until: Annotated[date, Query(alias="until")],
+) -> UtilisationReport:
+    """Per active technician over the days ``from``..``until`` (UTC days, at most 92): the time they could
+    work, and how much of it went to travelling to and working at the visits they finished."""
+    if period_until < period_from or (period_until - period_from).days > 92:
+        raise DomainError("the period runs forward, 93 days at most", code="bad-period")
+    period = TimeWindow(
+        datetime.combine(period_from, time(0), tzinfo=UTC),
+        datetime.combine(period_until + timedelta(days=1), time(0), tzinfo=UTC),
+    )
+    async with db.transaction() as uow:
+        absences = await store.absences(uow, start=period.start, end=period.end)
+        technicians = [
+            technician_of(r, [a for a in absences if a["technician_id"] == r["id"]])
+            for r in await store.list_rows(uow, t.technicians)
+            if r["active"]
+        ]
+        finished = [
+            store.restore(r)
+            for r in await store.finished_visits(uow, finished_from=period.start, finished_until=period.end)
+        ]
+    zones = {tech.id: tech.timezone for tech in technicians}
+    shifts = [
+        ShiftFact(
+            tech.id,
+            period_from,
+            sum(int(w.duration.total_seconds() // 60) for w in tech.working_windows(period)),
+        )
+        for tech in technicians
+    ]
+    visits = [v for o in finished if (v := visit_fact(o, zones.get(o.technician_id or "", "UTC")))]
+    return UtilisationReport(
+        period_from=period_from,
+        period_until=period_until,
+        technicians=[
+            UtilisationOut(
+                technician_id=u.technician_id,
+                available_minutes=u.available_minutes,
+                travel_minutes=u.travel_minutes,
+                on_site_minutes=u.on_site_minutes,
+                rate=u.rate,
+                on_site_rate=u.on_site_rate,
+            )
+            for u in utilisation(shifts, visits).values()
+        ],
     )

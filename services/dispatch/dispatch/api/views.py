@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import RowMapping
 
 from dispatch import store
@@ -16,6 +16,18 @@ from dispatch.events import billing_of
 class WindowOut(BaseModel):
     start: datetime
     end: datetime
+
+
+class AppointmentOut(WindowOut):
+    confirmed_at: datetime | None = Field(description="When the customer agreed it; none until then")
+    times_moved: int
+
+
+class DealerOut(BaseModel):
+    dealer_id: str
+    centre_id: str | None
+    handed_at: datetime | None
+    accepted_at: datetime | None
 
 
 class AssignmentOut(BaseModel):
@@ -55,7 +67,10 @@ class WorkOrderOut(BaseModel):
     dealer_id: str | None
     region_id: str
     technician_id: str | None
-    appointment: WindowOut | None
+    appointment: AppointmentOut | None
+    dealer: DealerOut | None = Field(description="The authorised service point the job was handed to")
+    maintenance_plan_id: str | None
+    follow_up_of: str | None = Field(description="The incomplete work order this one finishes")
     billing: str
     deadlines: DeadlinesOut
     assignment: AssignmentOut | None
@@ -84,9 +99,24 @@ class WorkOrderOut(BaseModel):
             dealer_id=order.dealer_id,
             region_id=order.site.region_id,
             technician_id=order.technician_id,
-            appointment=WindowOut(start=order.appointment.start, end=order.appointment.end)
+            appointment=AppointmentOut(
+                start=order.appointment.start,
+                end=order.appointment.end,
+                confirmed_at=order.appointment.confirmed_at,
+                times_moved=order.appointment.times_moved,
+            )
             if order.appointment
             else None,
+            dealer=DealerOut(
+                dealer_id=order.dealer_id,
+                centre_id=order.dealer_centre_id,
+                handed_at=order.handed_to_dealer_at,
+                accepted_at=order.dealer_accepted_at,
+            )
+            if order.dealer_id
+            else None,
+            maintenance_plan_id=order.maintenance_plan_id,
+            follow_up_of=order.follow_up_of,
             billing=billing_of(order),
             deadlines=DeadlinesOut(
                 arrange_by=d.arrange_by,

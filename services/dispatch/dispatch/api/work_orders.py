@@ -1,23 +1,34 @@
-"""Work orders: create, list, read (ETag), explicit actions, instant assignment, the technician app."""
+"""Work orders: create, list, read (ETag), the dispatcher's explicit actions, instant assignment, history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from dispatch import commands, store
+from contracts.common import Address
+from dispatch import commands, handover, store
 from dispatch import tables as t
+from dispatch.api.common import (
+    Dispatcher,
+    FieldUser,
+    Reader,
+    Short,
+    WindowIn,
+    act,
+    actor_of,
+    check_visible,
+    dealer_of,
+    respond,
+)
+from dispatch.api.technician_app import ReportIn
 from dispatch.api.views import WorkOrderOut
 from dispatch.domain.appointments import Appointment
-from dispatch.domain.assignment import assign_now
-from dispatch.domain.completion import CollectedPart, CompletionReport, FaultCause, IncompleteReason, UsedPart
-from dispatch.domain.values import Actor, PartNeed, Priority, TimeWindow, WorkOrderType
+from dispatch.domain.dealers import own_technician_in_time
+from dispatch.domain.values import Actor, PartNeed, Priority, WorkOrderType
 from dispatch.domain.work_orders import WorkOrder
-from dispatch.planning import crew_of, job_of
 from kit.auth import Principal, Role, require
 from kit.concurrency import IfMatch, etag
 from kit.db import UnitOfWork
@@ -27,21 +38,10 @@ from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["work orders"])
-Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))]
-FieldUser = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.TECHNICIAN))]
-Reader = Annotated[
+Assigner = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.DEALER))]
+Scheduler = Annotated[
     Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.AGENT, Role.TECHNICIAN, Role.DEALER))
 ]
-Short = Annotated[str, Field(min_length=1, max_length=300)]
-ClientUpdateId = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class WindowIn(BaseModel):
-    start: datetime
-    end: datetime
-
-    def domain(self) -> TimeWindow:
-        return TimeWindow(self.start, self.end)
 
 
 class WorkOrderIn(BaseModel):
@@ -50,7 +50,7 @@ class WorkOrderIn(BaseModel):
     region_id: Annotated[str, Field(min_length=1, max_length=64)]
     customer_id: Annotated[str, Field(min_length=1, max_length=64)]
     product_line: Annotated[str, Field(min_length=1, max_length=64)]
-    address: dict[str, object] | None = None
+    address: Address | None = None
     ticket_id: Annotated[str, Field(max_length=64)] | None = None
     serial_number: Annotated[str, Field(max_length=64)] | None = None
     model_grade: Annotated[str, Field(max_length=32)] | None = None
@@ -69,59 +69,12 @@ class AssignIn(BaseModel):
     override_lock: bool = False
 
 
-class TechnicianUpdateIn(BaseModel):
-    client_update_id: ClientUpdateId | None = None
-
-
-class UsedPartIn(BaseModel):
-    part_number: Annotated[str, Field(min_length=1, max_length=64)]
-    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
-    serials: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=1000)
-
-
-class OldPartIn(BaseModel):
-    part_number: Annotated[str, Field(min_length=1, max_length=64)]
-    serial: Annotated[str, Field(max_length=64)] | None = None
-    defective: bool = True
-
-
-class ReportIn(BaseModel):
-    fault_code: Annotated[str, Field(min_length=1, max_length=64)]
-    cause: FaultCause
-    actions: list[Short] = Field(min_length=1, max_length=30)
-    labour_minutes: Annotated[int, Field(ge=0, le=10_000)]
-    first_time_fix: bool
-    parts_used: list[UsedPartIn] = Field(default_factory=list, max_length=100)
-    old_parts: list[OldPartIn] = Field(default_factory=list, max_length=100)
-    signature_ref: Annotated[str, Field(max_length=200)] | None = None
-    photo_refs: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=30)
-    notes: Annotated[str, Field(max_length=4000)] = ""
-
-    def domain(self) -> CompletionReport:
-        return CompletionReport(
-            fault_code=self.fault_code,
-            cause=self.cause,
-            actions=tuple(self.actions),
-            labour_minutes=self.labour_minutes,
-            first_time_fix=self.first_time_fix,
-            parts_used=tuple(UsedPart(p.part_number, p.quantity, tuple(p.serials)) for p in self.parts_used),
-            old_parts_collected=tuple(
-                CollectedPart(p.part_number, p.serial, p.defective) for p in self.old_parts
-            ),
-            signature_ref=self.signature_ref,
-            photo_refs=tuple(self.photo_refs),
-            notes=self.notes,
-        )
-
-
-class CompleteIn(ReportIn):
-    client_update_id: ClientUpdateId | None = None
-
-
-class IncompleteIn(BaseModel):
-    reason: IncompleteReason
-    report: ReportIn | None = None
-    client_update_id: ClientUpdateId | None = None
+class AutoAssignIn(BaseModel):
+    dealer_fallback: bool = Field(
+        default=False,
+        description="When no company technician can be on site by the deadline, hand the job to the "
+        "authorised service point covering the region instead of refusing",
+    )
 
 
 class CancelIn(BaseModel):
@@ -141,58 +94,35 @@ class RescheduleIn(BaseModel):
         "access_problem",
         "other",
     ]
-    notify_customer: bool = True
+    notify_customer: bool = Field(
+        default=True,
+        description="Ask for the customer to be told of the new time (false: they already agreed it, e.g. "
+        "on the phone)",
+    )
+
+
+class ConfirmAppointmentIn(BaseModel):
+    via: Literal["phone", "sms", "email", "portal", "technician_app", "dealer"]
 
 
 class EscalateOnSiteIn(BaseModel):
     reason: Short
 
 
+class FollowUpIn(BaseModel):
+    needed_parts: list[tuple[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=1, le=1000)]]] = (
+        Field(default_factory=list, max_length=50, description="Default: the parts the first visit expected")
+    )
+
+
 class AutoAssignOut(BaseModel):
     work_order: WorkOrderOut
-    technician_id: str
+    technician_id: str | None = Field(description="The technician chosen; none when handed to a dealer")
+    dealer_id: str | None = Field(default=None, description="The service point the job was handed to")
     reasons: list[str]
     cost: dict[str, float]
     runners_up: list[str]
     rejected: dict[str, list[str]]
-
-
-def _actor(principal: Principal) -> Actor:
-    return commands.role_actor(principal.subject, frozenset(r.value for r in principal.roles))
-
-
-def _visible(principal: Principal, order: WorkOrder) -> None:
-    if not principal.may_see_dealer(order.dealer_id):
-        raise Forbidden("this work order belongs to another dealer")
-
-
-def _respond(order: WorkOrder, version: int, number: str, response: Response) -> WorkOrderOut:
-    response.headers["ETag"] = etag(version)
-    return WorkOrderOut.from_order(order, number=number, version=version)
-
-
-async def _act(
-    db: Db,
-    work_order_id: str,
-    principal: Principal,
-    act: Callable[[WorkOrder, Actor, datetime], object],
-    response: Response,
-    if_match: str | None = None,
-    method: str | None = None,
-) -> WorkOrderOut:
-    actor = _actor(principal)
-    async with db.transaction() as uow:
-        now = uow.now()
-        order, version = await commands.change_work_order(
-            uow,
-            work_order_id,
-            lambda o: act(o, actor, now),
-            if_match=if_match,
-            assignment_method=method,
-            actor=actor,
-        )
-        number = (await store.load_row(uow, work_order_id, for_update=False))["number"]
-    return _respond(order, version, number, response)
 
 
 # --- create, list, read ----------------------------------------------------------------------------
@@ -208,9 +138,9 @@ async def create_work_order(
             type=body.type,
             priority=body.priority,
             region_id=body.region_id,
-            address=body.address,
+            address=body.address.model_dump(mode="json") if body.address else None,
             product_line=body.product_line,
-            actor=_actor(principal),
+            actor=actor_of(principal),
             customer_id=body.customer_id,
             ticket_id=body.ticket_id,
             serial_number=body.serial_number,
@@ -265,37 +195,68 @@ async def assign(
     work_order_id: str,
     body: AssignIn,
     db: Db,
-    principal: Dispatcher,
+    principal: Assigner,
     response: Response,
     if_match: IfMatch = None,
 ) -> WorkOrderOut:
+    """Give the job to a technician for an appointment. A dealer assigns the jobs handed to it, to its own
+    technicians (which also accepts the job)."""
+    dealer_id = dealer_of(principal) if principal.is_partner else None
     async with db.transaction() as uow:
-        await store.get_row(uow, t.technicians, body.technician_id)
+        technician = await store.get_row(uow, t.technicians, body.technician_id)
+    if dealer_id is not None and technician["dealer_id"] != dealer_id:
+        raise Forbidden(f"technician {body.technician_id} does not work for dealer {dealer_id}")
 
-    def act(order: WorkOrder, actor: Actor, now: datetime) -> None:
+    def action(order: WorkOrder, actor: Actor, now: datetime) -> None:
+        if dealer_id is not None:
+            order.accept_for_dealer(dealer_id, at=now, actor=actor)
         order.assign(
             body.technician_id,
             Appointment(body.appointment.domain()),
             at=now,
             actor=actor,
-            reasons=body.reasons or ("chosen by the dispatcher",),
+            reasons=body.reasons or ("chosen by the dealer" if dealer_id else "chosen by the dispatcher",),
             override_lock=body.override_lock,
         )
         if body.lock:
             order.lock(at=now, actor=actor)
 
-    return await _act(db, work_order_id, principal, act, response, if_match, method="manual")
+    method = "dealer" if dealer_id is not None else "manual"
+    return await act(db, work_order_id, principal, action, response, if_match, method=method)
 
 
 @router.post("/work_orders/{work_order_id}/auto_assign")
-async def auto_assign(work_order_id: str, db: Db, principal: Dispatcher, response: Response) -> AutoAssignOut:
-    """Instant assignment: the best able technician now, with the reasons and the runners-up."""
-    actor = _actor(principal)
+async def auto_assign(
+    work_order_id: str,
+    db: Db,
+    principal: Dispatcher,
+    response: Response,
+    body: AutoAssignIn | None = None,
+) -> AutoAssignOut:
+    """Instant assignment: the best able company technician now (around the appointments they already
+    hold), with the reasons and the runners-up. With ``dealer_fallback``, a job no company technician can
+    reach by its on-site deadline goes to the authorised service point covering the region instead."""
+    actor = actor_of(principal)
+    fallback = body is not None and body.dealer_fallback
     async with db.transaction() as uow:
         now = uow.now()
         order = store.restore(await store.load_row(uow, work_order_id, for_update=False))
-        crews = [crew_of(r, at=now) for r in await store.list_rows(uow, t.technicians) if r["active"]]
-        choice = assign_now(job_of(order), crews, now=now)
+        choice = await handover.best_own_technician(uow, order)
+        in_time = own_technician_in_time(choice)
+        if fallback and in_time is None:
+            order, version = await handover.hand_to_dealer(
+                uow, work_order_id, actor=actor, even_if_own_technician_in_time=True
+            )
+            number = (await store.load_row(uow, work_order_id, for_update=False))["number"]
+            return AutoAssignOut(
+                work_order=respond(order, version, number, response),
+                technician_id=None,
+                dealer_id=order.dealer_id,
+                reasons=[handover.DEFAULT_REASON],
+                cost={},
+                runners_up=[c.technician_id for c in (choice.best, *choice.runners_up) if c],
+                rejected={r.technician_id: list(r.reasons) for r in choice.rejected},
+            )
         if choice.best is None:
             raise DomainError(
                 "no technician can take this job: "
@@ -312,7 +273,7 @@ async def auto_assign(work_order_id: str, db: Db, principal: Dispatcher, respons
         number = (await store.load_row(uow, work_order_id, for_update=False))["number"]
     best = choice.best
     return AutoAssignOut(
-        work_order=_respond(order, version, number, response),
+        work_order=respond(order, version, number, response),
         technician_id=best.technician_id,
         reasons=list(best.reasons),
         cost=dict(best.cost_pairs()),
@@ -330,7 +291,7 @@ async def cancel(
     response: Response,
     if_match: IfMatch = None,
 ) -> WorkOrderOut:
-    return await _act(
+    return await act(
         db,
         work_order_id,
         principal,
@@ -345,11 +306,14 @@ async def reschedule(
     work_order_id: str,
     body: RescheduleIn,
     db: Db,
-    principal: FieldUser,
+    principal: Scheduler,
     response: Response,
     if_match: IfMatch = None,
 ) -> WorkOrderOut:
-    return await _act(
+    """Move the appointment, with the reason; ``dispatch.work_order.rescheduled.v1`` tells intake, which
+    tells the customer unless ``notify_customer`` is false. A technician moves only their own visits, and
+    must do so before the visit starts (a later move is recorded as not made in time)."""
+    return await act(
         db,
         work_order_id,
         principal,
@@ -365,6 +329,21 @@ async def reschedule(
     )
 
 
+@router.post("/work_orders/{work_order_id}/confirm_appointment")
+async def confirm_appointment(
+    work_order_id: str, body: ConfirmAppointmentIn, db: Db, principal: Scheduler, response: Response
+) -> WorkOrderOut:
+    """The customer agreed the appointment (``dispatch.appointment.confirmed.v1``). A confirmed appointment
+    is kept to the minute by the optimiser; confirming again changes nothing."""
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.confirm_appointment(via=body.via, at=now, actor=a),
+        response,
+    )
+
+
 @router.post("/work_orders/{work_order_id}/escalate_on_site")
 async def escalate_on_site(
     work_order_id: str,
@@ -373,7 +352,7 @@ async def escalate_on_site(
     principal: Dispatcher,
     response: Response,
 ) -> WorkOrderOut:
-    return await _act(
+    return await act(
         db,
         work_order_id,
         principal,
@@ -382,98 +361,65 @@ async def escalate_on_site(
     )
 
 
-# --- technician app (idempotent by client_update_id) -------------------------------------------------
+@router.post("/work_orders/{work_order_id}/lock")
+async def lock(work_order_id: str, db: Db, principal: Dispatcher, response: Response) -> WorkOrderOut:
+    """Keep the assigned technician: the optimiser plans around this job instead of moving it."""
+    return await act(db, work_order_id, principal, lambda o, a, now: o.lock(at=now, actor=a), response)
 
 
-@router.post("/work_orders/{work_order_id}/accept")
-async def accept(
-    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
-) -> WorkOrderOut:
-    return await _act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.accept(at=now, actor=a, client_update_id=body.client_update_id),
-        response,
-    )
+@router.post("/work_orders/{work_order_id}/unlock")
+async def unlock(work_order_id: str, db: Db, principal: Dispatcher, response: Response) -> WorkOrderOut:
+    return await act(db, work_order_id, principal, lambda o, a, now: o.unlock(at=now, actor=a), response)
 
 
-@router.post("/work_orders/{work_order_id}/start_travel")
-async def start_travel(
-    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
-) -> WorkOrderOut:
-    return await _act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.start_travel(at=now, actor=a, client_update_id=body.client_update_id),
-        response,
-    )
-
-
-@router.post("/work_orders/{work_order_id}/arrive")
-async def arrive(
-    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
-) -> WorkOrderOut:
-    return await _act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.arrive(at=now, actor=a, client_update_id=body.client_update_id),
-        response,
-    )
-
-
-@router.post("/work_orders/{work_order_id}/complete")
-async def complete(
-    work_order_id: str, body: CompleteIn, db: Db, principal: FieldUser, response: Response
-) -> WorkOrderOut:
-    report = body.domain()
-    return await _act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.complete(report, at=now, actor=a, client_update_id=body.client_update_id),
-        response,
-    )
-
-
-@router.post("/work_orders/{work_order_id}/incomplete")
-async def incomplete(
-    work_order_id: str, body: IncompleteIn, db: Db, principal: FieldUser, response: Response
-) -> WorkOrderOut:
-    report = body.report.domain() if body.report else None
-    return await _act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.report_incomplete(
-            body.reason, at=now, actor=a, report=report, client_update_id=body.client_update_id
-        ),
-        response,
-    )
-
-
-@router.get("/me/jobs")
-async def my_jobs(
+@router.post("/work_orders/{work_order_id}/follow_up", status_code=201)
+async def follow_up(
+    work_order_id: str,
+    body: FollowUpIn,
+    request: Request,
     db: Db,
-    principal: Annotated[Principal, Depends(require(Role.TECHNICIAN))],
-    day: Annotated[date | None, Query(alias="date")] = None,
-) -> list[WorkOrderOut]:
-    """The calling technician's jobs with an appointment on ``date`` (default: every open one)."""
-    async with db.transaction() as uow:
-        start = datetime.combine(day, time(0), tzinfo=UTC) if day else None
-        rows = await store.list_work_orders(
+    principal: Dispatcher,
+    key: IdempotencyKey = None,
+) -> Response:
+    """Open the work order that finishes what an incomplete visit could not."""
+
+    async def create(uow: UnitOfWork) -> WorkOrderOut:
+        order, facts = await commands.open_follow_up(
             uow,
-            state=None,
-            technician_id=principal.subject,
-            dealer_id=None,
-            after=None,
-            limit=200,
-            day_start=start,
-            day_end=start + timedelta(days=1) if start else None,
+            work_order_id,
+            actor=actor_of(principal),
+            needed_parts=[PartNeed(p, q) for p, q in body.needed_parts],
         )
-    return [WorkOrderOut.of(r) for r in rows]
+        return WorkOrderOut.from_order(order, number=facts["number"], version=1)
+
+    return await run_idempotent(request, db, key, create)
+
+
+# --- remote support --------------------------------------------------------------------------------
+
+
+@router.post("/work_orders/{work_order_id}/start_remote_support")
+async def start_remote_support(
+    work_order_id: str, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    """A remote support session begins; not solved within 4 hours, the job goes on site (timer)."""
+    return await act(
+        db, work_order_id, principal, lambda o, a, now: o.start_remote_support(at=now, actor=a), response
+    )
+
+
+@router.post("/work_orders/{work_order_id}/resolve_remotely")
+async def resolve_remotely(
+    work_order_id: str, body: ReportIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    """Solved remotely: completed with the report (``dispatch.work_order.completed.v1``, mode remote)."""
+    report = body.domain()
+    return await act(
+        db, work_order_id, principal, lambda o, a, now: o.resolve_remotely(report, at=now, actor=a), response
+    )
+
+
+# --- history ---------------------------------------------------------------------------------------
 
 
 class TransitionOut(BaseModel):
@@ -501,7 +447,7 @@ class HistoryOut(BaseModel):
 async def work_order_history(work_order_id: str, db: Db, principal: Reader) -> HistoryOut:
     """Every action taken on the order, and the notes other services left on it."""
     async with db.transaction() as uow:
-        _visible(principal, store.restore(await store.load_row(uow, work_order_id, for_update=False)))
+        check_visible(principal, store.restore(await store.load_row(uow, work_order_id, for_update=False)))
         transitions = await store.transitions_of(uow, work_order_id)
         notes = await store.notes_of(uow, work_order_id)
     return HistoryOut(

@@ -53,8 +53,11 @@ class CollectedPart:
 
 @dataclass(frozen=True)
 class CompletionReport:
-    fault_code: str
-    cause: FaultCause
+    """What the technician reports. A repair names the fault code and its cause; an installation or a
+    preventive maintenance visit may have neither."""
+
+    fault_code: str | None
+    cause: FaultCause | None
     actions: tuple[str, ...]
     labour_minutes: int
     first_time_fix: bool
@@ -65,9 +68,13 @@ class CompletionReport:
     notes: str = ""
 
     def __post_init__(self) -> None:
-        if not self.fault_code.strip():
-            raise DomainError("a completion report names the fault code", code="fault-code-required")
+        if self.fault_code is not None and not self.fault_code.strip():
+            raise DomainError("a fault code is not blank", code="fault-code-required")
         if not self.actions:
             raise DomainError("a completion report lists the actions taken", code="actions-required")
         if self.labour_minutes < 0:
             raise DomainError("labour minutes cannot be negative", code="bad-labour")
+
+    @property
+    def diagnosed(self) -> bool:
+        return self.fault_code is not None and self.cause is not None

@@ -30,6 +30,7 @@ class TimerKind(StrEnum):
     ON_SITE_AT_RISK = "on_site_at_risk"
     PREMIUM_FIX_DUE = "premium_fix_due"
     APPOINTMENT_START = "appointment_start"
+    DEALER_ACCEPT_DUE = "dealer_accept_due"
 
 
 @dataclass(frozen=True)
@@ -49,17 +50,22 @@ class Outcome(StrEnum):
     ESCALATE = "escalate"
     GO_ON_SITE = "go_on_site"
     LOANER = "loaner"
+    APPOINTMENT_LATE = "appointment_late"
+    BACK_TO_DISPATCHER = "back_to_dispatcher"
 
 
 @dataclass(frozen=True)
 class Decision:
     """What a fired timer means now. ``escalation`` is recorded (once per kind and deadline);
-    ``GO_ON_SITE`` also turns a remote case into an on-site job; ``LOANER`` also requests a loaner."""
+    ``GO_ON_SITE`` also turns a remote case into an on-site job; ``LOANER`` also requests a loaner;
+    ``APPOINTMENT_LATE`` also reports the late appointment; ``BACK_TO_DISPATCHER`` takes the job back
+    from a dealer who did not accept it in time."""
 
     outcome: Outcome
     reason: str
     escalation: EscalationKind | None = None
     due_at: datetime | None = None
+    minutes_late: int = 0
 
     @classmethod
     def nothing(cls, reason: str) -> Decision:
@@ -76,7 +82,8 @@ def timers_for(order: WorkOrder) -> list[Timer]:
             timers.append(Timer(order.id, kind, due_at))
 
     if order.state in _UNARRANGED and order.technician_id is None:
-        add(TimerKind.ARRANGE_DUE, d.arrange_by)
+        # a dealer who has not accepted yet is watched by its own timer: accepted in time, or it comes back
+        add(TimerKind.DEALER_ACCEPT_DUE if order.awaiting_dealer else TimerKind.ARRANGE_DUE, d.arrange_by)
         add(TimerKind.SUPERVISOR_CHECK, d.supervisor_check_at)
     if (
         order.state is S.NEW and order.type is WorkOrderType.REMOTE_SUPPORT
@@ -101,7 +108,22 @@ def decide(order: WorkOrder, timer: Timer, now: datetime) -> Decision:
         return Decision.nothing(f"{timer.kind.value} moved to {current.due_at.isoformat()}")
     due = current.due_at
     kind = timer.kind
+    if kind is TimerKind.DEALER_ACCEPT_DUE:
+        return Decision(
+            Outcome.BACK_TO_DISPATCHER,
+            f"dealer {order.dealer_id} did not accept in time: back to the dispatcher, supervisor informed",
+            EscalationKind.DEALER_NOT_ARRANGED,
+            due,
+        )
     if kind is TimerKind.ARRANGE_DUE:
+        if order.dealer_id is not None:
+            return _escalate(
+                EscalationKind.DEALER_NOT_ARRANGED,
+                due,
+                f"dealer {order.dealer_id} accepted but has not arranged a visit in time",
+            )
+        if any(e.kind is EscalationKind.DEALER_NOT_ARRANGED and e.at >= due for e in order.escalations):
+            return Decision.nothing("the supervisor was told when the dealer gave the job back")
         return _escalate(EscalationKind.NOT_ARRANGED, due, "not arranged in time: supervisor to arrange it")
     if kind is TimerKind.SUPERVISOR_CHECK:
         return _escalate(EscalationKind.SUPERVISOR_CHECK, due, "still not arranged: supervisor check")
@@ -124,10 +146,12 @@ def decide(order: WorkOrder, timer: Timer, now: datetime) -> Decision:
     late = late_check(order, now)
     if late is None:
         return Decision.nothing("appointment kept or moved")
-    return _escalate(
+    return Decision(
+        Outcome.APPOINTMENT_LATE,
+        f"appointment not kept: {late.minutes_late} min late, not moved before",
         EscalationKind.APPOINTMENT_LATE,
         due,
-        f"appointment not kept: {late.minutes_late} min late, not moved before",
+        minutes_late=late.minutes_late,
     )
 
 
@@ -143,6 +167,10 @@ def apply_decision(order: WorkOrder, decision: Decision, *, at: datetime, actor:
         order.escalate_to_on_site(reason=decision.reason, at=at, actor=actor)
     if decision.outcome is Outcome.LOANER:
         order.request_loaner(at=at, actor=actor)
+    if decision.outcome is Outcome.APPOINTMENT_LATE:
+        order.report_appointment_late(minutes_late=decision.minutes_late, at=at, actor=actor)
+    if decision.outcome is Outcome.BACK_TO_DISPATCHER:
+        order.return_from_dealer(reason="not accepted in time", at=at, actor=actor)
 
 
 def fire(order: WorkOrder, timer: Timer, now: datetime) -> Decision:

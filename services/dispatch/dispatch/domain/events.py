@@ -17,6 +17,7 @@ class EscalationKind(StrEnum):
     ON_SITE_AT_RISK = "on_site_at_risk"
     APPOINTMENT_LATE = "appointment_late"
     PREMIUM_FIX_OVERDUE = "premium_fix_overdue"
+    DEALER_NOT_ARRANGED = "dealer_not_arranged"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,9 +94,25 @@ class WorkOrderCancelled(WorkOrderEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class HandedToDealer(WorkOrderEvent):
+    """An authorised service point got the job; it must accept and arrange it by ``accept_by``."""
+
     dealer_id: str
     centre_id: str
-    arrange_by: datetime
+    reason: str
+    accept_by: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class DealerAccepted(WorkOrderEvent):
+    dealer_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReturnedByDealer(WorkOrderEvent):
+    """The job came back from the dealer (declined, taken back, or not accepted in time)."""
+
+    dealer_id: str
+    reason: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +131,7 @@ class WorkOrderEscalated(WorkOrderEvent):
     kind: EscalationKind
     reason: str
     due_at: datetime
+    dealer_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,3 +154,27 @@ class AppointmentRescheduled(WorkOrderEvent):
     notify_customer: bool
     notice: timedelta | None
     moved_before_start: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentConfirmed(WorkOrderEvent):
+    """The customer agreed the appointment (``via`` says how: phone, sms, portal ...)."""
+
+    appointment: TimeWindow
+    via: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AppointmentLate(WorkOrderEvent):
+    """The appointment's start passed with nobody on site and no move agreed before it."""
+
+    appointment: TimeWindow
+    technician_id: str | None
+    minutes_late: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestUpdated(WorkOrderEvent):
+    """The ticket behind the order changed (priority, site, the customer's availability)."""
+
+    changed: tuple[str, ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from dispatch.domain.network import DEFAULT_SERVICE_LEVELS, ServiceLevelPolicy
@@ -39,6 +39,8 @@ class MaintenancePlan:
     tolerance_days: int = 7
     lead_days: int = 30
     active: bool = True
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
 
     def __post_init__(self) -> None:
         if self.every_months < 1:
@@ -47,6 +49,17 @@ class MaintenancePlan:
             )
         if self.ends_on <= self.starts_on:
             raise DomainError("a maintenance plan ends after it starts", code="bad-maintenance-period")
+        if self.lead_days < 0 or self.tolerance_days < 0 or self.visit_minutes <= 0:
+            raise DomainError(
+                "lead time and tolerance cannot be negative, and a visit takes some time",
+                code="bad-maintenance-timing",
+            )
+
+    def cancel(self, *, reason: str, at: datetime) -> MaintenancePlan:
+        """No more visits are requested. Cancelling a cancelled plan changes nothing."""
+        if not self.active:
+            return self
+        return replace(self, active=False, cancelled_at=ensure_utc(at), cancel_reason=reason)
 
     def due_dates(self) -> list[date]:
         """Every visit's due date, in order (the first one interval after the start)."""
@@ -100,6 +113,18 @@ def visits_to_request(
     return requests
 
 
+def next_request_on(plan: MaintenancePlan, *, already_requested: Iterable[int] = ()) -> date | None:
+    """The day the next visit not requested yet must be requested (its due date less the lead time), or
+    ``None`` when every visit is requested or the plan is cancelled."""
+    if not plan.active:
+        return None
+    done = set(already_requested)
+    for sequence, due in enumerate(plan.due_dates(), start=1):
+        if sequence not in done:
+            return due - timedelta(days=plan.lead_days)
+    return None
+
+
 def open_visit(
     plan: MaintenancePlan,
     request: VisitRequest,
@@ -125,5 +150,6 @@ def open_visit(
         estimated_minutes=plan.visit_minutes,
         availability=(window,),
         planned_until=window.end,
+        maintenance_plan_id=plan.id,
         policy=policy,
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from dispatch.domain.network import RegionGrade
 from dispatch.domain.values import WorkOrderType, ensure_utc
@@ -150,6 +151,20 @@ class Utilisation:
     @property
     def on_site_rate(self) -> float | None:
         return self.on_site_minutes / self.available_minutes if self.available_minutes > 0 else None
+
+
+def visit_fact(order: WorkOrder, timezone: str = "UTC") -> VisitFact | None:
+    """The travel and on-site minutes of a finished visit (none for a visit nobody arrived at), on the
+    technician's local day of arrival."""
+    if order.technician_id is None or order.arrived_at is None or order.finished_at is None:
+        return None
+    departed = next((r.at for r in reversed(order.history) if r.action == "start_travel"), order.arrived_at)
+    return VisitFact(
+        technician_id=order.technician_id,
+        day=order.arrived_at.astimezone(ZoneInfo(timezone)).date(),
+        travel_minutes=max(0, int((order.arrived_at - departed).total_seconds() // 60)),
+        on_site_minutes=max(0, int((order.finished_at - order.arrived_at).total_seconds() // 60)),
+    )
 
 
 def utilisation(shifts: Iterable[ShiftFact], visits: Iterable[VisitFact]) -> dict[str, Utilisation]:

@@ -152,6 +152,13 @@ class Skill:
     def __str__(self) -> str:
         return f"{self.capability.value}:{self.product_line}"
 
+    @classmethod
+    def parse(cls, text: str) -> Skill:
+        """``repair:water_heater`` -> ``Skill("water_heater", Capability.REPAIR)``; an unknown capability
+        raises ``ValueError``."""
+        capability, _, product_line = text.partition(":")
+        return cls(product_line, Capability(capability))
+
 
 @dataclass(frozen=True, order=True)
 class PartNeed:

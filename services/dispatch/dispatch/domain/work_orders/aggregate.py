@@ -17,12 +17,17 @@ from dispatch.domain.billing import Billing
 from dispatch.domain.calendar import ALWAYS_OPEN, WorkingCalendar
 from dispatch.domain.completion import CompletionReport, IncompleteReason
 from dispatch.domain.events import (
+    AppointmentConfirmed,
+    AppointmentLate,
     AppointmentRescheduled,
+    DealerAccepted,
     EscalatedToOnSite,
     EscalationKind,
     HandedToDealer,
     LoanerRequested,
     RemoteSupportStarted,
+    RequestUpdated,
+    ReturnedByDealer,
     TechnicianArrived,
     TravelStarted,
     WorkOrderAccepted,
@@ -65,6 +70,9 @@ from dispatch.domain.work_orders.states import (
 )
 from kit.domain import Conflict, DomainError, Forbidden, IllegalTransition
 
+# how far ahead of the server's clock a device's clock may run
+CLOCK_SKEW = timedelta(minutes=2)
+
 
 @dataclass(eq=False)
 class WorkOrder:
@@ -88,6 +96,7 @@ class WorkOrder:
     billing: Billing | None = None
     follow_up_of: str | None = None
     planned_until: datetime | None = None
+    maintenance_plan_id: str | None = None
     policy: ServiceLevelPolicy = DEFAULT_SERVICE_LEVELS
     calendar: WorkingCalendar = ALWAYS_OPEN
 
@@ -97,7 +106,9 @@ class WorkOrder:
     assignment: AssignmentRecord | None = None
     locked: bool = False
     dealer_id: str | None = None
+    dealer_centre_id: str | None = None
     handed_to_dealer_at: datetime | None = None
+    dealer_accepted_at: datetime | None = None
     arranged_at: datetime | None = None
     remote_started_at: datetime | None = None
     on_site_requested_at: datetime | None = None
@@ -137,6 +148,7 @@ class WorkOrder:
         billing: Billing | None = None,
         follow_up_of: str | None = None,
         planned_until: datetime | None = None,
+        maintenance_plan_id: str | None = None,
         policy: ServiceLevelPolicy = DEFAULT_SERVICE_LEVELS,
         calendar: WorkingCalendar = ALWAYS_OPEN,
     ) -> WorkOrder:
@@ -175,6 +187,7 @@ class WorkOrder:
             billing=billing,
             follow_up_of=follow_up_of,
             planned_until=planned_until,
+            maintenance_plan_id=maintenance_plan_id,
             policy=policy,
             calendar=calendar,
         )
@@ -217,6 +230,7 @@ class WorkOrder:
             availability=self.availability,
             billing=self.billing,
             follow_up_of=self.id,
+            maintenance_plan_id=self.maintenance_plan_id,
             policy=self.policy,
             calendar=self.calendar,
         )
@@ -234,6 +248,19 @@ class WorkOrder:
     @property
     def premium(self) -> bool:
         return self.deadlines.premium
+
+    @property
+    def awaiting_dealer(self) -> bool:
+        """Handed to a service point that has not accepted it yet."""
+        return (
+            self.dealer_id is not None
+            and self.dealer_accepted_at is None
+            and self.state in IN_PLACE_ACTIONS["dealer_accept"]
+        )
+
+    def accepts(self, action: str) -> bool:
+        """Whether ``action`` is allowed in the order's current state."""
+        return action in self.allowed_actions()
 
     @property
     def installer_technician_id(self) -> str | None:
@@ -278,6 +305,11 @@ class WorkOrder:
         """Give the job to a technician for ``appointment``; also the dispatcher's override of an
         earlier assignment. A locked assignment changes only with ``override_lock``."""
         self._require_on_site_job("assign")
+        if self.dealer_id is not None and actor.role is not Role.DEALER:
+            raise Conflict(
+                f"work order {self.id} is with dealer {self.dealer_id}: take it back before assigning it",
+                code="with-dealer",
+            )
         if self.locked and not override_lock and technician_id != self.technician_id:
             raise Conflict(
                 f"work order {self.id} is locked to technician {self.technician_id}", code="assignment-locked"
@@ -320,6 +352,8 @@ class WorkOrder:
         self, window: TimeWindow, *, reason: str, at: datetime, actor: Actor, notify_customer: bool = True
     ) -> None:
         """Move the appointment; the customer is told (``AppointmentRescheduled.notify_customer``)."""
+        if actor.role is Role.TECHNICIAN:
+            self._require_assigned_technician(actor)
         self._require_available(window)
         self._in_place("reschedule", at, actor)
         at = self._at(at)
@@ -340,18 +374,56 @@ class WorkOrder:
             )
         )
 
-    def confirm_appointment(self, *, at: datetime, actor: Actor) -> None:
+    def confirm_appointment(self, *, via: str, at: datetime, actor: Actor) -> bool:
+        """The customer agreed the visit time. Confirming a confirmed appointment changes nothing;
+        returns whether it was new."""
         if self.appointment is None:
             raise DomainError("there is no appointment to confirm", code="no-appointment")
+        if self.appointment.confirmed and self.state in IN_PLACE_ACTIONS["confirm_appointment"]:
+            return False
         self._in_place("confirm_appointment", at, actor)
-        self.appointment = self.appointment.confirm(at=self._at(at), actor=actor)
+        at = self._at(at)
+        self.appointment = self.appointment.confirm(at=at, actor=actor)
+        self._raise(
+            AppointmentConfirmed(
+                work_order_id=self.id, at=at, actor=actor, appointment=self.appointment.window, via=via
+            )
+        )
+        return True
 
-    def hand_to_dealer(self, *, dealer_id: str, centre_id: str, at: datetime, actor: Actor) -> None:
-        """Pass the job to an authorised service point, which then has its own time to arrange it."""
+    def report_appointment_late(self, *, minutes_late: int, at: datetime, actor: Actor) -> None:
+        """Tell whoever must act (supervisor, the customer's agent) that the visit did not start on time."""
+        if self.appointment is None:
+            raise DomainError("there is no appointment to be late for", code="no-appointment")
+        self._raise(
+            AppointmentLate(
+                work_order_id=self.id,
+                at=self._at(at),
+                actor=actor,
+                appointment=self.appointment.window,
+                technician_id=self.technician_id,
+                minutes_late=minutes_late,
+            )
+        )
+
+    # --- dealers (authorised service points) ------------------------------------------------------------
+
+    def hand_to_dealer(
+        self, *, dealer_id: str, centre_id: str, reason: str, at: datetime, actor: Actor
+    ) -> None:
+        """Pass the job to an authorised service point. It must accept and arrange it within the
+        policy's ``dealer_arranges_within`` (2 hours) of receiving it, or the job comes back."""
+        self._require_on_site_job("hand to a dealer")
+        if self.dealer_id is not None:
+            raise Conflict(
+                f"work order {self.id} is already with dealer {self.dealer_id}", code="already-with-dealer"
+            )
         self._in_place("hand_to_dealer", at, actor)
         at = self._at(at)
         self.dealer_id = dealer_id
+        self.dealer_centre_id = centre_id
         self.handed_to_dealer_at = at
+        self.dealer_accepted_at = None
         self._recompute_deadlines()
         self._raise(
             HandedToDealer(
@@ -360,9 +432,87 @@ class WorkOrder:
                 actor=actor,
                 dealer_id=dealer_id,
                 centre_id=centre_id,
-                arrange_by=self.deadlines.arrange_by,
+                reason=reason,
+                accept_by=self.deadlines.arrange_by,
             )
         )
+
+    def accept_for_dealer(self, dealer_id: str, *, at: datetime, actor: Actor) -> bool:
+        """The service point takes the job on. Accepting twice changes nothing; returns whether it was new."""
+        self._require_dealer(dealer_id)
+        if self.dealer_accepted_at is not None:
+            return False
+        self._in_place("dealer_accept", at, actor)
+        self.dealer_accepted_at = self._at(at)
+        self._raise(DealerAccepted(work_order_id=self.id, at=self._at(at), actor=actor, dealer_id=dealer_id))
+        return True
+
+    def return_from_dealer(
+        self, *, reason: str, at: datetime, actor: Actor, dealer_id: str | None = None
+    ) -> str:
+        """The job comes back to the company's dispatchers: the dealer ``dealer_id`` declined it, a
+        dispatcher took it back, or it was not accepted in time. Returns the dealer it came back from."""
+        self._require_dealer(dealer_id or self.dealer_id or "")
+        self._in_place("dealer_return", at, actor)
+        dealer = self.dealer_id or ""
+        self.dealer_id = None
+        self.dealer_centre_id = None
+        self.handed_to_dealer_at = None
+        self.dealer_accepted_at = None
+        self._recompute_deadlines()
+        self._raise(
+            ReturnedByDealer(
+                work_order_id=self.id, at=self._at(at), actor=actor, dealer_id=dealer, reason=reason
+            )
+        )
+        return dealer
+
+    # --- changes to the request behind the order ------------------------------------------------------
+
+    def update_request(
+        self,
+        *,
+        priority: Priority,
+        site: Site,
+        availability: Iterable[TimeWindow],
+        at: datetime,
+        actor: Actor,
+    ) -> list[str]:
+        """The ticket changed: take its new priority, site and customer availability (deadlines follow).
+        Returns what a dispatcher should now look at (an appointment outside the new availability, a
+        technician assigned for the old site); nothing when nothing changed."""
+        windows = tuple(sorted(availability))
+        changed = tuple(
+            name
+            for name, same in (
+                ("priority", priority is self.priority),
+                ("site", site == self.site),
+                ("availability", windows == self.availability),
+            )
+            if not same
+        )
+        if not changed:
+            return []
+        self._in_place("update_request", at, actor)
+        at = self._at(at)
+        self.priority = priority
+        self.site = site
+        self.availability = windows
+        self._recompute_deadlines()
+        self._raise(RequestUpdated(work_order_id=self.id, at=at, actor=actor, changed=changed))
+        attention = []
+        appointment = self.appointment
+        if (
+            appointment is not None
+            and windows
+            and not any(w.covers(appointment.start, appointment.end) for w in windows)
+        ):
+            attention.append("the appointment is outside the customer's new availability: reschedule it")
+        if "site" in changed and self.technician_id is not None:
+            attention.append(
+                f"the site changed after {self.technician_id} was assigned: check the assignment"
+            )
+        return attention
 
     def apply_entitlement(self, billing: Billing, *, at: datetime, actor: Actor) -> None:
         """Record who pays; a premium contract tightens the fix deadline."""
@@ -400,6 +550,7 @@ class WorkOrder:
         )
 
     def resolve_remotely(self, report: CompletionReport, *, at: datetime, actor: Actor) -> None:
+        self._require_diagnosis(report)
         self._transition("resolve_remotely", at, actor)
         self.report = report
         self.finished_at = self._at(at)
@@ -433,7 +584,14 @@ class WorkOrder:
     # --- escalations and loaners (decided by dispatch.domain.escalation) --------------------------------
 
     def escalate(
-        self, kind: EscalationKind, *, due_at: datetime, reason: str, at: datetime, actor: Actor
+        self,
+        kind: EscalationKind,
+        *,
+        due_at: datetime,
+        reason: str,
+        at: datetime,
+        actor: Actor,
+        dealer_id: str | None = None,
     ) -> bool:
         """Record an escalation; the same escalation for the same deadline is recorded once.
         Returns whether it was new."""
@@ -445,7 +603,13 @@ class WorkOrder:
         self.escalations.append(EscalationRecord(kind, due_at, at, reason, actor))
         self._raise(
             WorkOrderEscalated(
-                work_order_id=self.id, at=at, actor=actor, kind=kind, reason=reason, due_at=due_at
+                work_order_id=self.id,
+                at=at,
+                actor=actor,
+                kind=kind,
+                reason=reason,
+                due_at=due_at,
+                dealer_id=dealer_id or self.dealer_id,
             )
         )
         return True
@@ -530,6 +694,7 @@ class WorkOrder:
         technician = self._require_assigned_technician(actor)
         if not report.signature_ref:
             raise DomainError("a completed job carries the customer's signature", code="signature-required")
+        self._require_diagnosis(report)
         if self.billing is not None and not self.billing.ready_for_work:
             raise DomainError(
                 "paid work needs the customer's acceptance of the estimate", code="estimate-not-accepted"
@@ -574,6 +739,17 @@ class WorkOrder:
                 reason=reason.value,
             )
         )
+
+    def reported_time(self, reported: datetime | None, now: datetime) -> datetime:
+        """When an app update happened: the time the device recorded it (an update sent after a spell
+        offline), else ``now``. Never in the future, and never before the order's previous step."""
+        if reported is None:
+            return now
+        reported = ensure_utc(reported, "occurred_at")
+        if reported > now + CLOCK_SKEW:
+            raise DomainError("an update cannot have happened in the future", code="occurred-in-future")
+        previous = self.history[-1].at if self.history else self.opened_at
+        return min(max(reported, previous), now)
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -626,6 +802,18 @@ class WorkOrder:
         if actor.role is Role.TECHNICIAN and actor.id != self.technician_id:
             raise Forbidden(f"work order {self.id} is assigned to another technician")
         return self.technician_id
+
+    def _require_diagnosis(self, report: CompletionReport) -> None:
+        if self.type in (WorkOrderType.REPAIR, WorkOrderType.REMOTE_SUPPORT) and not report.diagnosed:
+            raise DomainError(
+                "a repair is completed with its fault code and cause", code="fault-code-required"
+            )
+
+    def _require_dealer(self, dealer_id: str) -> None:
+        if self.dealer_id is None:
+            raise DomainError(f"work order {self.id} is not with a dealer", code="not-with-dealer")
+        if dealer_id != self.dealer_id:
+            raise Forbidden(f"work order {self.id} is with another dealer")
 
     def _require_on_site_job(self, action: str) -> None:
         if self.type is WorkOrderType.REMOTE_SUPPORT:

@@ -1,20 +1,18 @@
-"""All of dispatch's SQL: work orders (a snapshot plus queryable columns), their log, timers, copies."""
+"""Work orders (a JSON snapshot plus queryable columns), their log, notes, assignments and timers."""
 
 from __future__ import annotations
 
-import copy
-import pickle
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 
+from dispatch import codec
 from dispatch import tables as t
-from dispatch.domain.calendar import ALWAYS_OPEN
 from dispatch.domain.escalation import TimerKind, timers_for
-from dispatch.domain.network import DEFAULT_SERVICE_LEVELS
-from dispatch.domain.work_orders import WorkOrder
+from dispatch.domain.work_orders import OPEN, WorkOrder
 from kit import scheduler
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
@@ -26,20 +24,9 @@ def timer_kind(kind: TimerKind) -> str:
     return TIMER_PREFIX + kind.value
 
 
-def _snapshot(order: WorkOrder) -> bytes:
-    # policy and calendar are configuration, restored on load; raised events belong to this transaction
-    bare = copy.copy(order)
-    bare.events = []
-    bare.policy = None  # type: ignore[assignment]
-    bare.calendar = None  # type: ignore[assignment]
-    return pickle.dumps(bare, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _restore(blob: bytes) -> WorkOrder:
-    order: WorkOrder = pickle.loads(blob)  # noqa: S301 - written only by this service
-    order.policy = DEFAULT_SERVICE_LEVELS
-    order.calendar = ALWAYS_OPEN
-    return order
+def aware(at: datetime) -> datetime:
+    """A stored time as UTC (SQLite hands back naive datetimes)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _projection(order: WorkOrder, facts: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -53,8 +40,10 @@ def _projection(order: WorkOrder, facts: dict[str, Any], now: datetime) -> dict[
         "region_id": order.site.region_id,
         "technician_id": order.technician_id,
         "appointment_start": order.appointment.start if order.appointment else None,
+        "appointment_end": order.appointment.end if order.appointment else None,
+        "finished_at": order.finished_at,
         "facts": facts,
-        "snapshot": _snapshot(order),
+        "snapshot": codec.work_order_json(order),
         "updated_at": now,
     }
 
@@ -177,25 +166,26 @@ async def load_row(uow: UnitOfWork, work_order_id: str, *, for_update: bool = Tr
 
 async def load_work_order(uow: UnitOfWork, work_order_id: str) -> tuple[WorkOrder, RowMapping]:
     row = await load_row(uow, work_order_id)
-    return _restore(row["snapshot"]), row
+    return restore(row), row
 
 
-def restore(row: RowMapping) -> WorkOrder:
-    return _restore(row["snapshot"])
+def restore(row: Mapping[Any, Any]) -> WorkOrder:
+    return codec.work_order_of(row["snapshot"])
 
 
 async def work_order_for_ticket(uow: UnitOfWork, ticket_id: str) -> str | None:
-    return (
-        (
-            await uow.conn.execute(
-                select(t.work_orders.c.id)
-                .where(t.work_orders.c.ticket_id == ticket_id)
-                .order_by(t.work_orders.c.opened_at)
-            )
-        )
-        .scalars()
-        .first()
+    ids = await work_orders_for_ticket(uow, ticket_id)
+    return ids[0] if ids else None
+
+
+async def work_orders_for_ticket(uow: UnitOfWork, ticket_id: str) -> list[str]:
+    """The ticket's work orders, the first opened first (a follow-up visit is a second one)."""
+    query = (
+        select(t.work_orders.c.id)
+        .where(t.work_orders.c.ticket_id == ticket_id)
+        .order_by(t.work_orders.c.opened_at, t.work_orders.c.id)
     )
+    return list((await uow.conn.execute(query)).scalars().all())
 
 
 async def list_work_orders(
@@ -210,7 +200,10 @@ async def list_work_orders(
     day_end: datetime | None = None,
 ) -> list[RowMapping]:
     c = t.work_orders.c
-    query = select(t.work_orders).order_by(c.id).limit(limit)
+    by_time = day_start is not None and day_end is not None
+    query = (
+        select(t.work_orders).order_by(*((c.appointment_start, c.id) if by_time else (c.id,))).limit(limit)
+    )
     if state:
         query = query.where(c.state == state)
     if technician_id:
@@ -244,59 +237,18 @@ async def notes_of(uow: UnitOfWork, work_order_id: str) -> list[RowMapping]:
     return list((await uow.conn.execute(query)).mappings().all())
 
 
-# --- entitlements (local copies) --------------------------------------------------------------------
-
-
-async def keep_entitlement(uow: UnitOfWork, values: dict[str, Any]) -> None:
-    existing = await entitlement_for_ticket(uow, values["ticket_id"])
-    if existing is None:
-        await uow.conn.execute(t.entitlements.insert().values(**values))
-    elif existing["determined_at"] <= values["determined_at"]:
-        await uow.conn.execute(
-            update(t.entitlements).where(t.entitlements.c.ticket_id == values["ticket_id"]).values(**values)
-        )
-
-
-async def entitlement_for_ticket(uow: UnitOfWork, ticket_id: str) -> RowMapping | None:
-    query = select(t.entitlements).where(t.entitlements.c.ticket_id == ticket_id)
-    return (await uow.conn.execute(query)).mappings().first()
-
-
-# --- network and technicians --------------------------------------------------------------------------
-
-
-async def insert(uow: UnitOfWork, table: Any, values: dict[str, Any]) -> None:
-    await uow.conn.execute(table.insert().values(**values))
-
-
-async def update_row(uow: UnitOfWork, table: Any, row_id: str, values: dict[str, Any]) -> None:
-    result = await uow.conn.execute(update(table).where(table.c.id == row_id).values(**values))
-    if result.rowcount != 1:
-        raise NotFound(f"{table.name} {row_id} not found")
-
-
-async def get_row(uow: UnitOfWork, table: Any, row_id: str) -> RowMapping:
-    row = (await uow.conn.execute(select(table).where(table.c.id == row_id))).mappings().first()
-    if row is None:
-        raise NotFound(f"{table.name} {row_id} not found")
-    return row
-
-
-async def list_rows(uow: UnitOfWork, table: Any) -> list[RowMapping]:
-    return list((await uow.conn.execute(select(table).order_by(table.c.id))).mappings().all())
-
-
-async def region_grade(uow: UnitOfWork, region_id: str) -> str | None:
-    query = select(t.regions.c.grade).where(t.regions.c.id == region_id)
-    return (await uow.conn.execute(query)).scalars().first()
-
-
 async def orders_in_states(
-    uow: UnitOfWork, states: list[str], *, region_id: str | None = None
+    uow: UnitOfWork,
+    states: list[str],
+    *,
+    region_id: str | None = None,
+    without_dealer: bool = False,
 ) -> list[RowMapping]:
     query = select(t.work_orders).where(t.work_orders.c.state.in_(states)).order_by(t.work_orders.c.id)
     if region_id:
         query = query.where(t.work_orders.c.region_id == region_id)
+    if without_dealer:
+        query = query.where(t.work_orders.c.dealer_id.is_(None))
     return list((await uow.conn.execute(query)).mappings().all())
 
 
@@ -304,6 +256,38 @@ async def all_orders(uow: UnitOfWork, *, opened_from: datetime, opened_until: da
     c = t.work_orders.c
     query = select(t.work_orders).where(c.opened_at >= opened_from, c.opened_at < opened_until)
     return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def finished_visits(
+    uow: UnitOfWork, *, finished_from: datetime, finished_until: datetime
+) -> list[RowMapping]:
+    """Orders a technician finished (completed or incomplete) in the period."""
+    c = t.work_orders.c
+    query = select(t.work_orders).where(
+        c.finished_at >= finished_from,
+        c.finished_at < finished_until,
+        c.technician_id.is_not(None),
+        c.state.in_(["completed", "incomplete"]),
+    )
+    return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def bookings(
+    uow: UnitOfWork, *, start: datetime, end: datetime
+) -> dict[str, list[tuple[datetime, datetime, str]]]:
+    """Per technician, the appointments of their open orders overlapping ``[start, end)``:
+    ``(start, end, work order id)``."""
+    c = t.work_orders.c
+    query = select(c.technician_id, c.appointment_start, c.appointment_end, c.id).where(
+        c.technician_id.is_not(None),
+        c.state.in_(sorted(s.value for s in OPEN)),
+        c.appointment_start < end,
+        c.appointment_end > start,
+    )
+    booked: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for technician_id, a, b, work_order_id in (await uow.conn.execute(query)).all():
+        booked.setdefault(technician_id, []).append((aware(a), aware(b), work_order_id))
+    return booked
 
 
 async def lock_optimiser(uow: UnitOfWork) -> bool:

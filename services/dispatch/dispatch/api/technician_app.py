@@ -1,0 +1,252 @@
+"""The technician app: my jobs today, my position, and the steps of a visit.
+
+The app works with intermittent connectivity. Each step carries the app's ``client_update_id``: sending it
+again (the answer was lost, the app replays its queue) changes nothing and returns the order as it is.
+``occurred_at`` is when the step happened on the device, so a step sent after a spell offline keeps its
+real time (never in the future, never before the order's previous step).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from dispatch import store
+from dispatch import tables as t
+from dispatch.api.common import FieldUser, Short, Technician, act
+from dispatch.api.views import WorkOrderOut
+from dispatch.domain.completion import CollectedPart, CompletionReport, FaultCause, IncompleteReason, UsedPart
+from kit.deps import Db
+from kit.domain import DomainError
+
+router = APIRouter(tags=["technician app"])
+ClientUpdateId = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TechnicianUpdateIn(BaseModel):
+    client_update_id: ClientUpdateId | None = None
+    occurred_at: datetime | None = Field(
+        default=None, description="When it happened on the device (default: when the server receives it)"
+    )
+
+
+class DeclineIn(TechnicianUpdateIn):
+    reason: Short
+
+
+class UsedPartIn(BaseModel):
+    part_number: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(ge=1, le=1000)] = 1
+    serials: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=1000)
+
+
+class OldPartIn(BaseModel):
+    part_number: Annotated[str, Field(min_length=1, max_length=64)]
+    serial: Annotated[str, Field(max_length=64)] | None = None
+    defective: bool = True
+
+
+class ReportIn(BaseModel):
+    fault_code: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None,
+        description="Required for repairs and remote support; none for installations and maintenance",
+    )
+    cause: FaultCause | None = None
+    actions: list[Short] = Field(min_length=1, max_length=30)
+    labour_minutes: Annotated[int, Field(ge=0, le=10_000)]
+    first_time_fix: bool
+    parts_used: list[UsedPartIn] = Field(default_factory=list, max_length=100)
+    old_parts: list[OldPartIn] = Field(default_factory=list, max_length=100)
+    signature_ref: Annotated[str, Field(max_length=200)] | None = None
+    photo_refs: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=30)
+    notes: Annotated[str, Field(max_length=4000)] = ""
+
+    def domain(self) -> CompletionReport:
+        return CompletionReport(
+            fault_code=self.fault_code,
+            cause=self.cause,
+            actions=tuple(self.actions),
+            labour_minutes=self.labour_minutes,
+            first_time_fix=self.first_time_fix,
+            parts_used=tuple(UsedPart(p.part_number, p.quantity, tuple(p.serials)) for p in self.parts_used),
+            old_parts_collected=tuple(
+                CollectedPart(p.part_number, p.serial, p.defective) for p in self.old_parts
+            ),
+            signature_ref=self.signature_ref,
+            photo_refs=tuple(self.photo_refs),
+            notes=self.notes,
+        )
+
+
+class CompleteIn(ReportIn):
+    client_update_id: ClientUpdateId | None = None
+    occurred_at: datetime | None = None
+
+
+class IncompleteIn(TechnicianUpdateIn):
+    reason: IncompleteReason
+    report: ReportIn | None = None
+
+
+class PositionIn(BaseModel):
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+    reported_at: datetime | None = Field(default=None, description="When the device took the position")
+
+
+class PositionOut(BaseModel):
+    kept: bool = Field(description="False when a later position was already reported")
+    reported_at: datetime
+
+
+# --- the steps of a visit ------------------------------------------------------------------------------
+
+
+@router.post("/work_orders/{work_order_id}/accept")
+async def accept(
+    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.accept(
+            at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
+        ),
+        response,
+    )
+
+
+@router.post("/work_orders/{work_order_id}/decline")
+async def decline(
+    work_order_id: str, body: DeclineIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    """The technician gives the job back; it keeps its appointment and waits for another technician."""
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.decline(
+            reason=body.reason,
+            at=o.reported_time(body.occurred_at, now),
+            actor=a,
+            client_update_id=body.client_update_id,
+        ),
+        response,
+    )
+
+
+@router.post("/work_orders/{work_order_id}/start_travel")
+async def start_travel(
+    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.start_travel(
+            at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
+        ),
+        response,
+    )
+
+
+@router.post("/work_orders/{work_order_id}/arrive")
+async def arrive(
+    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.arrive(
+            at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
+        ),
+        response,
+    )
+
+
+@router.post("/work_orders/{work_order_id}/complete")
+async def complete(
+    work_order_id: str, body: CompleteIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    report = body.domain()
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.complete(
+            report, at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
+        ),
+        response,
+    )
+
+
+@router.post("/work_orders/{work_order_id}/incomplete")
+async def incomplete(
+    work_order_id: str, body: IncompleteIn, db: Db, principal: FieldUser, response: Response
+) -> WorkOrderOut:
+    report = body.report.domain() if body.report else None
+    return await act(
+        db,
+        work_order_id,
+        principal,
+        lambda o, a, now: o.report_incomplete(
+            body.reason,
+            at=o.reported_time(body.occurred_at, now),
+            actor=a,
+            report=report,
+            client_update_id=body.client_update_id,
+        ),
+        response,
+    )
+
+
+# --- my day ----------------------------------------------------------------------------------------
+
+
+@router.get("/me/jobs")
+async def my_jobs(
+    db: Db,
+    principal: Technician,
+    day: Annotated[date | None, Query(alias="date", description="Default: today in my time zone")] = None,
+) -> list[WorkOrderOut]:
+    """The calling technician's visits on ``date`` (their own time zone), in appointment order."""
+    async with db.transaction() as uow:
+        me = await store.find_row(uow, t.technicians, principal.subject)
+        zone = ZoneInfo(me["timezone"] if me and me["timezone"] else "UTC")
+        day = day or uow.now().astimezone(zone).date()
+        start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)
+        rows = await store.list_work_orders(
+            uow,
+            state=None,
+            technician_id=principal.subject,
+            dealer_id=None,
+            after=None,
+            limit=200,
+            day_start=start,
+            day_end=end,
+        )
+    return [WorkOrderOut.of(r) for r in rows]
+
+
+@router.post("/me/position")
+async def report_position(body: PositionIn, db: Db, principal: Technician) -> PositionOut:
+    """Where the technician is now: travel to the next job is planned from here (an older report than the
+    one held is ignored, so a replayed queue cannot move the technician back)."""
+    async with db.transaction() as uow:
+        now = uow.now()
+        at = body.reported_at or now
+        if at.tzinfo is None:
+            raise DomainError("reported_at must carry its time zone", code="naive-datetime")
+        if at > now + timedelta(minutes=2):
+            raise DomainError("a position cannot be reported from the future", code="occurred-in-future")
+        kept = await store.report_position(
+            uow, principal.subject, lat=body.latitude, lon=body.longitude, at=at
+        )
+    return PositionOut(kept=kept, reported_at=at)
