@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from contracts.envelope import CloudEvent
+
 _correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 _causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
 _traceparent: ContextVar[str | None] = ContextVar("traceparent", default=None)
@@ -60,3 +62,12 @@ def bind(
         _correlation_id.reset(tokens[0])
         _causation_id.reset(tokens[1])
         _traceparent.reset(tokens[2])
+
+
+def consuming(event: CloudEvent) -> contextlib.AbstractContextManager[MessageContext]:
+    """The context for handling ``event``: its correlation id, caused by it, its trace continued."""
+    return bind(
+        correlation_id=event.correlationid or event.id,
+        causation_id=event.id,
+        traceparent=event.traceparent,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Table
+from sqlalchemy import Table, TextClause, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -32,12 +32,32 @@ async def record_many(conn: AsyncConnection, inbox: Table, events: list[tuple[st
     """Record many ``(event_id, event_type)`` at once; the ids not applied before."""
     if not events:
         return set()
-    now = datetime.now(UTC)
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(inbox)
-        .values([{"event_id": i, "event_type": t, "processed_at": now} for i, t in dict(events).items()])
-        .on_conflict_do_nothing(index_elements=["event_id"])
-        .returning(inbox.c.event_id)
-    )
-    return {row[0] for row in (await conn.execute(stmt)).all()}
+    unique = dict(events)
+    if conn.dialect.name == "postgresql":
+        # The ids travel as two arrays: every batch, whatever its size, is one prepared statement.
+        params = {"ids": list(unique), "types": list(unique.values())}
+        result = await conn.execute(_pg_record_many(conn, inbox), params)
+    else:
+        now = datetime.now(UTC)
+        result = await conn.execute(
+            sqlite_insert(inbox)
+            .values([{"event_id": i, "event_type": t, "processed_at": now} for i, t in unique.items()])
+            .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(inbox.c.event_id)
+        )
+    return {row[0] for row in result.all()}
+
+
+_pg_statements: dict[str, TextClause] = {}
+
+
+def _pg_record_many(conn: AsyncConnection, inbox: Table) -> TextClause:
+    stmt = _pg_statements.get(inbox.fullname)
+    if stmt is None:
+        name = conn.dialect.identifier_preparer.format_table(inbox)
+        stmt = _pg_statements[inbox.fullname] = text(
+            f"INSERT INTO {name} (event_id, event_type, processed_at) "  # noqa: S608 - a table name
+            "SELECT i, t, now() FROM unnest(CAST(:ids AS text[]), CAST(:types AS text[])) AS u(i, t) "
+            "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
+        )
+    return stmt

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import logging
 from collections import defaultdict, deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from typing import Any
 
 from messaging.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, ServiceTopology, topic_matches
 from messaging.transport import Delivery, DeliveryCallback, OutboundMessage, Transport, TransportUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -175,9 +178,10 @@ class InProcessTransport(Transport):
                 await queue.ready.wait()
             message = queue.messages.popleft()
             redelivered = message.message_id in self.redelivered
-            delivery = _InProcessDelivery(self, queue_name, message, redelivered)
-            task = asyncio.create_task(callback(delivery))
-            task.add_done_callback(lambda _t: None)
+            try:
+                callback(_InProcessDelivery(self, queue_name, message, redelivered))
+            except Exception:
+                log.exception("delivery callback failed")
 
     async def stop_consuming(self) -> None:
         for task in self._consumers:

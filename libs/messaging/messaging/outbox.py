@@ -15,6 +15,15 @@ def notify_channel(service: str) -> str:
     return f"outbox_{service}".replace("-", "_")
 
 
+def rows(events: Sequence[CloudEvent]) -> list[dict[str, object]]:
+    """The outbox rows for ``events``, in order (the relay publishes them in this order)."""
+    now = datetime.now(UTC)
+    return [
+        {"event_id": e.id, "event_type": e.type, "body": e.to_json(), "created_at": now, "attempts": 0}
+        for e in events
+    ]
+
+
 async def stage(conn: AsyncConnection, outbox: Table, events: Sequence[CloudEvent], *, service: str) -> None:
     """Insert the events into the outbox inside the caller's open transaction.
 
@@ -23,13 +32,6 @@ async def stage(conn: AsyncConnection, outbox: Table, events: Sequence[CloudEven
     """
     if not events:
         return
-    now = datetime.now(UTC)
-    await conn.execute(
-        outbox.insert(),
-        [
-            {"event_id": e.id, "event_type": e.type, "body": e.to_json(), "created_at": now, "attempts": 0}
-            for e in events
-        ],
-    )
+    await conn.execute(outbox.insert(), rows(events))
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(service)})

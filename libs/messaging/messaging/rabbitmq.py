@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 import aio_pika
@@ -16,7 +16,9 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aiormq.abc import AbstractChannel as AbstractAmqpChannel
 from aiormq.exceptions import AMQPError
+from pamqp.commands import Basic
 
 from messaging.topology import DEAD_LETTER_EXCHANGE, EVENTS_EXCHANGE, ServiceTopology
 from messaging.transport import Delivery, DeliveryCallback, OutboundMessage, Transport, TransportUnavailable
@@ -41,9 +43,120 @@ class _RabbitDelivery(Delivery):
     async def nack(self, *, requeue: bool) -> None:
         await self._message.nack(requeue=requeue)
 
-    @property
-    def settled(self) -> bool:
-        return bool(self._message.processed)
+
+class _AckWindow:
+    """Acks one consuming channel's deliveries with as few frames as possible, and never early.
+
+    Delivery tags on a channel count up from 1. An ack is held until every lower tag is settled,
+    then one ``basic.ack(multiple=True)`` covers the whole contiguous run: a batch of events costs
+    one frame instead of one each, and no delivery is acked before its own commit. A nack goes
+    out at once, before any multiple ack that spans it. Acks held for ``hold`` seconds behind a
+    delivery that is still being handled are sent one by one.
+    """
+
+    def __init__(self, channel: AbstractAmqpChannel, *, hold: float = 0.5) -> None:
+        self.channel = channel
+        self._floor = 1  # the lowest tag not settled yet
+        self._held: set[int] = set()  # acked by the consumer, not yet sent
+        self._sent: set[int] = set()  # above the floor, already settled with the broker
+        self._lock = asyncio.Lock()
+        self._hold = hold
+        self._timer: asyncio.TimerHandle | None = None
+        self._flush_scheduled = False
+
+    async def ack(self, tag: int) -> None:
+        self._held.add(tag)
+        if not self._flush_scheduled:
+            # The other acks of the same batch follow without yielding: send once they are all in.
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+
+    async def nack(self, tag: int, *, requeue: bool) -> None:
+        async with self._lock:
+            await self._send(tag, nack=True, requeue=requeue)
+            self._sent.add(tag)
+        await self._advance()
+
+    def _flush_soon(self) -> None:
+        self._flush_scheduled = False
+        _background(self._advance())
+
+    async def _advance(self) -> None:
+        async with self._lock:
+            top = 0
+            while True:
+                if self._floor in self._held:
+                    self._held.discard(self._floor)
+                    top = self._floor
+                elif self._floor in self._sent:
+                    self._sent.discard(self._floor)
+                else:
+                    break
+                self._floor += 1
+            if top:
+                await self._send(top, multiple=True)
+        if self._held and self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._hold, self._release_held)
+
+    def _release_held(self) -> None:
+        self._timer = None
+        _background(self._ack_held_one_by_one())
+
+    async def _ack_held_one_by_one(self) -> None:
+        async with self._lock:
+            held, self._held = sorted(self._held), set()
+            for tag in held:
+                await self._send(tag)
+                self._sent.add(tag)
+
+    async def _send(
+        self, tag: int, *, multiple: bool = False, nack: bool = False, requeue: bool = False
+    ) -> None:
+        # Called under the lock and without waiting for the socket: the frames keep their order in
+        # the connection's write queue. If the channel is gone, the broker has requeued them anyway.
+        try:
+            if nack:
+                await self.channel.basic_nack(tag, requeue=requeue, wait=False)
+            else:
+                await self.channel.basic_ack(tag, multiple=multiple, wait=False)
+        except _BROKER_ERRORS as exc:
+            log.info("delivery not settled, the channel is gone: %s", exc.__class__.__name__)
+
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.ensure_future(work)
+    _tasks.add(task)  # keep a reference until it is done
+    task.add_done_callback(_tasks.discard)
+
+
+def _properties(message: OutboundMessage) -> Basic.Properties:
+    """The same properties :meth:`RabbitMQTransport._message` gives an aio-pika message."""
+    return Basic.Properties(
+        content_type=message.content_type,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT.value,
+        headers=message.headers,
+        message_id=message.message_id,
+        message_type=message.routing_key,
+        correlation_id=message.headers.get("correlationid"),
+    )
+
+
+class _ConsumedDelivery(_RabbitDelivery):
+    """A delivery from a consumer: settled through its channel's ack window."""
+
+    def __init__(self, message: AbstractIncomingMessage, window: _AckWindow) -> None:
+        super().__init__(message)
+        self._window = window
+        self._tag = message.delivery_tag or 0
+
+    async def ack(self) -> None:
+        await self._window.ack(self._tag)
+
+    async def nack(self, *, requeue: bool) -> None:
+        await self._window.nack(self._tag, requeue=requeue)
 
 
 class RabbitMQTransport(Transport):
@@ -59,7 +172,6 @@ class RabbitMQTransport(Transport):
         self._dead_letters: AbstractExchange | None = None
         self._consumers: list[tuple[AbstractQueue, str]] = []
         self._lock = asyncio.Lock()
-        self._inflight: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> bool:
@@ -136,23 +248,43 @@ class RabbitMQTransport(Transport):
         )
 
     async def publish(self, messages: Sequence[OutboundMessage], *, timeout: float) -> set[str]:
-        self._channel()
-        exchange = self._events
-        assert exchange is not None
+        channel = self._channel()
+        try:
+            if channel.is_closed:
+                raise TransportUnavailable("the publishing channel is closed")
+            amqp = await asyncio.wait_for(channel.get_underlay_channel(), timeout)
+        except _BROKER_ERRORS as exc:
+            raise TransportUnavailable(f"cannot publish: {exc}") from exc
 
+        # Straight to aiormq: the relay publishes hundreds of messages per batch, and an aio-pika
+        # Message and a timeout scope for each cost more than the frame itself. Confirms are the same.
         async def one(m: OutboundMessage) -> str | None:
             try:
-                await exchange.publish(
-                    self._message(m), routing_key=m.routing_key, timeout=timeout, mandatory=False
+                await amqp.basic_publish(
+                    m.body,
+                    exchange=EVENTS_EXCHANGE,
+                    routing_key=m.routing_key,
+                    properties=_properties(m),
+                    mandatory=False,
                 )
                 return m.message_id
             except _BROKER_ERRORS as exc:
                 log.warning("publish not confirmed", extra={"event_id": m.message_id, "error": str(exc)})
                 return None
 
-        results = await asyncio.gather(*(one(m) for m in messages))
-        confirmed = {r for r in results if r is not None}
-        if not confirmed and messages:
+        if not messages:
+            return set()
+        publishes = [asyncio.ensure_future(one(m)) for m in messages]
+        try:
+            finished, late = await asyncio.wait(publishes, timeout=timeout)  # one timeout per batch
+        finally:
+            for publish in publishes:
+                if not publish.done():
+                    publish.cancel()
+        if late:
+            log.warning("%d publishes not confirmed within %.1f s", len(late), timeout)
+        confirmed = {r for p in finished if (r := p.result()) is not None}
+        if not confirmed:
             raise TransportUnavailable("no publish was confirmed")
         return confirmed
 
@@ -177,13 +309,19 @@ class RabbitMQTransport(Transport):
         channel = await self._connection.channel()
         await channel.set_qos(prefetch_count=prefetch)
         q = await channel.get_queue(queue, ensure=True)
+        window: _AckWindow | None = None
 
-        # aio-pika awaits this callback before dispatching the next delivery; handing each delivery to
-        # its own task lets up to ``prefetch`` events be handled at once.
         async def on_message(message: AbstractIncomingMessage) -> None:
-            task = asyncio.create_task(callback(_RabbitDelivery(message)))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            nonlocal window
+            try:
+                # After a reconnect the deliveries come on a new channel, with tags from 1 again.
+                amqp_channel = message.channel
+                if window is None or window.channel is not amqp_channel:
+                    window = _AckWindow(amqp_channel)
+                callback(_ConsumedDelivery(message, window))
+            except Exception:
+                # The broker redelivers whatever is not acked; nothing is lost by dropping it here.
+                log.exception("delivery callback failed")
 
         tag = await q.consume(on_message, no_ack=False)
         self._consumers.append((q, tag))

@@ -12,11 +12,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import BigInteger, ColumnElement, Table, any_, bindparam, func, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -74,8 +76,10 @@ class OutboxRelay:
                     backoff = min(backoff * 2, 10.0)
                     await asyncio.sleep(backoff)
                     continue
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
                 self._wake.clear()
         finally:
             listen_task.cancel()
@@ -119,14 +123,18 @@ class OutboxRelay:
             failed = [r.seq for r in rows if r.event_id not in confirmed]
             now = datetime.now(UTC)
             if done:
-                await conn.execute(update(outbox).where(outbox.c.seq.in_(done)).values(published_at=now))
+                await conn.execute(
+                    update(outbox).where(_seq_in(outbox, done, conn.dialect.name)).values(published_at=now)
+                )
             if failed:
                 await conn.execute(
-                    update(outbox).where(outbox.c.seq.in_(failed)).values(attempts=outbox.c.attempts + 1)
+                    update(outbox)
+                    .where(_seq_in(outbox, failed, conn.dialect.name))
+                    .values(attempts=outbox.c.attempts + 1)
                 )
-        for r in rows:
-            if r.event_id in confirmed:
-                EVENTS_PUBLISHED.labels(self.service, r.event_type).inc()
+        published = Counter(r.event_type for r in rows if r.event_id in confirmed)
+        for event_type, n in published.items():
+            EVENTS_PUBLISHED.labels(self.service, event_type).inc(n)
         if failed:
             raise TransportUnavailable(f"{len(failed)} publishes not confirmed")
         return len(done)
@@ -192,3 +200,10 @@ class OutboxRelay:
             except Exception as exc:
                 log.info("relay listener reconnecting: %s", exc.__class__.__name__)
                 await asyncio.sleep(self._poll_interval)
+
+
+def _seq_in(outbox: Table, seqs: list[int], dialect: str) -> ColumnElement[bool]:
+    """``seq`` in ``seqs``; on PostgreSQL as one array parameter, so every batch is the same statement."""
+    if dialect == "postgresql":
+        return outbox.c.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
+    return outbox.c.seq.in_(seqs)

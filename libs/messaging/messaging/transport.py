@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,7 +61,9 @@ class Delivery(abc.ABC):
     async def nack(self, *, requeue: bool) -> None: ...
 
 
-DeliveryCallback = Callable[[Delivery], Coroutine[Any, Any, None]]
+#: Called on the event loop for each delivery, in delivery order; it must not block and starts any
+#: asynchronous work itself (a task per delivery would cost more than most handlers).
+DeliveryCallback = Callable[[Delivery], None]
 
 
 class Transport(abc.ABC):

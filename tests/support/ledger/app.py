@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -64,14 +65,19 @@ handlers: EventHandlers[UnitOfWork] = EventHandlers()
 
 
 @handlers.on(EntryRecorded)
-async def apply_entry(uow: UnitOfWork, payload: EntryRecorded, envelope: CloudEvent) -> None:
+async def refuse_poison(uow: UnitOfWork, payload: EntryRecorded, envelope: CloudEvent) -> None:
     if state["delay"]:
         await asyncio.sleep(state["delay"])
     if payload.poison and not state["poison_fixed"]:
         poison_attempts.append(asyncio.get_running_loop().time())
         raise ValueError("cannot apply a poison entry")
+
+
+@handlers.on_batch(EntryRecorded)
+async def apply_entries(uow: UnitOfWork, received: Sequence[tuple[EntryRecorded, CloudEvent]]) -> None:
     await uow.conn.execute(
-        effects.insert().values(event_id=envelope.id, entry_id=payload.entry_id, amount=payload.amount)
+        effects.insert(),
+        [{"event_id": e.id, "entry_id": p.entry_id, "amount": p.amount} for p, e in received],
     )
 
 

@@ -28,7 +28,7 @@ class _DieBeforeAck(RabbitMQTransport):
     async def consume(self, queue: str, callback: DeliveryCallback, *, prefetch: int) -> None:
         transport = self
 
-        async def wrapped(delivery: Delivery) -> None:
+        def wrapped(delivery: Delivery) -> None:
             original = delivery.ack
 
             async def ack() -> None:
@@ -38,7 +38,7 @@ class _DieBeforeAck(RabbitMQTransport):
                 await original()
 
             delivery.ack = ack  # type: ignore[method-assign]
-            await callback(delivery)
+            callback(delivery)
 
         await super().consume(queue, wrapped, prefetch=prefetch)
 
