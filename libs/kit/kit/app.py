@@ -96,9 +96,9 @@ def operations_router(service: str) -> APIRouter:
 
     async def readyz(runtime: RuntimeDep, response: Response) -> Readiness:
         checks = await runtime.readiness()
-        ready = all(v == "ok" for v in checks.values())
-        response.status_code = 200 if ready else 503
-        return Readiness(status="ready" if ready else "not ready", checks=checks)
+        status = runtime.readiness_status(checks)
+        response.status_code = 503 if status == "not ready" else 200
+        return Readiness(status=status, checks=checks)
 
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

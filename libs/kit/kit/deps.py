@@ -10,18 +10,23 @@ from kit.clock import Clock
 from kit.db import Database
 from kit.runtime import Runtime
 
+# ``async`` although they do not await: FastAPI runs a plain ``def`` dependency in a worker thread, a
+# hop that costs more than the whole lookup
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_db(request: Request) -> Database:
-    return get_runtime(request).db
+async def get_db(request: Request) -> Database:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.db
 
 
-def get_clock(request: Request) -> Clock:
-    return get_runtime(request).clock
+async def get_clock(request: Request) -> Clock:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.clock
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

@@ -9,15 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.domain import DomainError
 from messaging import context
+from messaging.consumer import is_transient
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:aftersales:problem:"
+#: ``Retry-After`` of a 503 answered while the database is unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 class FieldError(BaseModel):
@@ -140,6 +144,22 @@ def install_problem_handlers(app: FastAPI) -> None:
             code="internal-error",
             detail="An unexpected error occurred; it has been logged.",
         )
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """The database cannot be reached (down, restarting, failing over): retrying later works."""
+        if not is_transient(exc):
+            return await _unhandled(request, exc)
+        log.warning("database unavailable: %s", exc.__class__.__name__, extra={"path": request.url.path})
+        return problem_response(
+            request,
+            status=503,
+            code="unavailable",
+            detail="The service cannot reach its database right now; retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    app.add_exception_handler(DBAPIError, _unavailable)
+    app.add_exception_handler(OSError, _unavailable)  # connection refused/reset, timeouts
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {

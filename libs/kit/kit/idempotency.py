@@ -81,16 +81,17 @@ async def run_idempotent(
             body = result.model_dump_json().encode()
             extra = headers(result) if headers else {}
             if key:
-                await uow.conn.execute(
-                    uow.tables.idempotency.insert().values(
-                        scope=scope,
-                        key=key,
-                        request_hash=fingerprint,
-                        status_code=status_code,
-                        body=body,
-                        headers=extra,
-                        created_at=datetime.now(UTC),
-                    )
+                uow.insert(  # a concurrent twin's key makes the commit fail: handled below
+                    uow.tables.idempotency,
+                    {
+                        "scope": scope,
+                        "key": key,
+                        "request_hash": fingerprint,
+                        "status_code": status_code,
+                        "body": body,
+                        "headers": extra,
+                        "created_at": datetime.now(UTC),
+                    },
                 )
     except IntegrityError:
         if not key:

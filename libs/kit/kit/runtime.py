@@ -186,3 +186,15 @@ class Runtime:
             checks["migrations"] = "unknown: database unavailable"
         checks["broker"] = "ok" if self.transport.connected else "unavailable"
         return checks
+
+    def readiness_status(self, checks: dict[str, Any]) -> str:
+        """``ready``, ``degraded`` (serving, a dependency it can do without is down) or ``not ready``.
+
+        Everything needs the database at its head revision. Only consuming needs the broker: an API
+        keeps taking requests while it is down (their events wait in the outbox), so a process that
+        serves the API stays in its Service and reports the broker as degraded.
+        """
+        needed = {k: v for k, v in checks.items() if not (k == "broker" and "api" in self.roles)}
+        if any(v != "ok" for v in needed.values()):
+            return "not ready"
+        return "ready" if all(v == "ok" for v in checks.values()) else "degraded"

@@ -41,21 +41,32 @@ TimerHandler = Callable[[UnitOfWork, Timer], Awaitable[None]]
 
 
 async def schedule(
-    uow: UnitOfWork, *, kind: str, key: str, due_at: datetime, payload: dict[str, Any] | None = None
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    payload: dict[str, Any] | None = None,
+    replace: bool = True,
 ) -> str:
-    """Set the ``kind`` timer of ``key`` to ``due_at`` (replacing a pending one of the same kind and key)."""
-    await cancel(uow, kind=kind, key=key)
+    """Set the ``kind`` timer of ``key`` to ``due_at`` (replacing a pending one of the same kind and key).
+
+    ``replace=False`` skips the look for a pending timer, for a key created in this very transaction.
+    """
+    if replace:
+        await cancel(uow, kind=kind, key=key)
     timer_id = str(uuid.uuid4())
-    await uow.conn.execute(
-        uow.tables.timers.insert().values(
-            id=timer_id,
-            kind=kind,
-            key=key,
-            due_at=due_at,
-            payload=payload or {},
-            created_at=uow.now(),
-            attempts=0,
-        )
+    uow.insert(
+        uow.tables.timers,
+        {
+            "id": timer_id,
+            "kind": kind,
+            "key": key,
+            "due_at": due_at,
+            "payload": payload or {},
+            "created_at": uow.now(),
+            "attempts": 0,
+        },
     )
     return timer_id
 
@@ -114,8 +125,10 @@ class Scheduler:
                 await self.run_due()
             except (OperationalError, DBAPIError, OSError) as exc:
                 log.warning("scheduler paused: %s", exc.__class__.__name__)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def run_due(self) -> int:
