@@ -357,6 +357,30 @@ class WorkOrderEscalated(_WorkOrderEvent):
     ] = "supervisor_notified"
 
 
+@event("dispatch.work_order.handed_to_dealer.v1", subject="work_order_id")
+class WorkOrderHandedToDealer(_WorkOrderEvent):
+    """A work order was handed to an authorised service point (``dealer_id``) to do.
+
+    Emitted by dispatch when no company technician can make the on-site deadline. Webhooks tells
+    the service point, which must accept and arrange it by ``accept_by`` (2 hours); otherwise the
+    job returns to dispatch with a ``dealer_not_arranged`` escalation.
+    """
+
+    service_center_id: Id
+    customer_id: Id
+    type: WorkOrderType
+    priority: Priority
+    product: ProductRef = Field(default_factory=ProductRef)
+    site: Address | None = None
+    region_code: RegionCode | None = None
+    availability_windows: list[TimeWindow] = Field(default_factory=list, max_length=20)
+    deadlines: SlaDeadlines = Field(default_factory=SlaDeadlines)
+    accept_by: UtcDateTime
+    reason: ShortText
+    handed_at: UtcDateTime
+    handed_by: Actor
+
+
 # --- appointments ------------------------------------------------------------------------------
 
 

@@ -401,14 +401,14 @@ class CallAnswered(EventPayload):
 
 @event("intake.message.quarantined.v1", subject="message_id")
 class MessageQuarantined(EventPayload):
-    """An inbound email or fax was refused by the input limits and kept in quarantine.
+    """An inbound email, fax or telephony event was refused by the input limits and kept in quarantine.
 
     Emitted by intake instead of creating a ticket. Operators review the quarantine; nothing
-    is dropped silently.
+    is dropped silently. ``message_id`` is the quarantined item's id.
     """
 
     message_id: Id
-    channel: Literal["email", "fax"]
+    channel: Literal["email", "fax", "hotline"]
     reasons: list[Reason] = Field(min_length=1, max_length=20)
     size_bytes: int | None = Field(default=None, ge=0)
     mailbox: Annotated[str, Field(max_length=200)] | None = None

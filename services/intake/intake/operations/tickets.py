@@ -149,7 +149,7 @@ async def open_ticket(
     SLA clocks (durable timers), put it on the customer's history and stage ``intake.ticket.created.v1``
     (plus ``intake.complaint.opened.v1`` for a complaint). One transaction: the caller's."""
     now = (clock or uow.clock).now()
-    settings = await sla_store.load_settings(uow)
+    settings = await sla_store.cached_settings(uow)
     number = await next_number(uow, now)  # before the customer: its rows can then go with the ticket's
     customer = await _customer_for(uow, command, actor, now)
     site = command.site_address or (customer.addresses[0] if customer.addresses else None)

@@ -3,6 +3,8 @@ and the clock facts the compliance report counts."""
 
 from __future__ import annotations
 
+import time as monotonic_time
+import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -26,7 +28,7 @@ from intake.store.rows import aware, maybe_aware
 from intake.tables.tickets import sla_clocks, sla_settings
 from kit import scheduler
 from kit.calendar import BusinessCalendar
-from kit.db import UnitOfWork
+from kit.db import Database, UnitOfWork
 from kit.domain import Conflict
 
 TIMER_KIND = "intake.sla_clock"
@@ -192,6 +194,24 @@ def default_calendar() -> BusinessCalendar:
 DEFAULT_SETTINGS = SlaSettings(default_policy_book(), default_calendar())
 
 
+#: How long a process reuses the SLA settings it read when opening tickets. A change made through this
+#: process applies at once; one made through another API process reaches this one within this time.
+SETTINGS_CACHE_SECONDS = 5.0
+_settings_cache: weakref.WeakKeyDictionary[Database, tuple[float, SlaSettings]] = weakref.WeakKeyDictionary()
+
+
+async def cached_settings(uow: UnitOfWork) -> SlaSettings:
+    """The settings for opening a ticket, read at most every ``SETTINGS_CACHE_SECONDS`` per database (a
+    ticket opened meanwhile uses the policy in force a moment ago; the SLA report shows which)."""
+    cached = _settings_cache.get(uow.db)
+    now = monotonic_time.monotonic()
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    settings = await load_settings(uow)
+    _settings_cache[uow.db] = (now + SETTINGS_CACHE_SECONDS, settings)
+    return settings
+
+
 async def load_settings(uow: UnitOfWork) -> SlaSettings:
     row = (
         (await uow.conn.execute(select(sla_settings).where(sla_settings.c.id == SETTINGS_ROW)))
@@ -217,6 +237,7 @@ async def save_settings(
     uow: UnitOfWork, *, book: SlaPolicyBook, calendar: BusinessCalendar, stored_version: int, by: str
 ) -> int:
     """Store new settings if nobody changed them since ``stored_version`` (0: the defaults)."""
+    _settings_cache.pop(uow.db, None)
     values = {
         "rules": [rule_json(rule) for rule in book.rules],
         "at_risk_ratio": book.at_risk_ratio,
