@@ -27,6 +27,9 @@ from messaging.transport import Transport, TransportUnavailable
 
 log = logging.getLogger(__name__)
 
+#: Seconds ``Runtime.stop`` waits for its background tasks after cancelling them, per attempt.
+STOP_TIMEOUT = 10.0
+
 _default_broker: InProcessBroker | None = None
 
 
@@ -155,11 +158,21 @@ class Runtime:
                 delay = min(delay * 2, 10)
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        tasks = list(self._tasks)
+        for attempt in range(3):  # a task caught mid-call may swallow one cancellation; ask again
+            for task in tasks:
+                task.cancel()
+            _, still = await asyncio.wait(tasks, timeout=STOP_TIMEOUT) if tasks else (set(), set())
+            if not still:
+                break
+            log.warning(
+                "%d background task(s) still running %.0f s after cancel (attempt %d): %s",
+                len(still),
+                STOP_TIMEOUT,
+                attempt + 1,
+                ", ".join(t.get_name() for t in still),
+            )
+            tasks = list(still)
         self._tasks.clear()
         with contextlib.suppress(Exception):
             await self.consumer.stop()

@@ -261,8 +261,9 @@ class ConsumerRunner(Generic[Tx]):
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     break
-                try:
-                    batch.append(await asyncio.wait_for(pending.get(), remaining))
+                try:  # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+                    async with asyncio.timeout(remaining):
+                        batch.append(await pending.get())
                 except TimeoutError:
                     break
             else:
