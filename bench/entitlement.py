@@ -2,7 +2,8 @@
 
 Platform: ``GET /warranty/v1/units/{serial}/entitlement?at=&fault=`` through the whole app
 (auth, unit, model, policy versions, contracts and repair history loaded, rules applied, the
-decision rendered) with ``httpx.ASGITransport``, one request after another. Baseline: a bare
+decision rendered) with ``httpx.ASGITransport``, one request after another. Every 10th unit has
+a service contract and every 5th a repair history, so those are read too. Baseline: a bare
 asyncpg ``SELECT`` of one unit by serial, one after another, on the same database in the same
 run. No target is set; the ratio shows what a decision costs over reading the unit alone.
 """
@@ -33,7 +34,7 @@ from kit.settings import Settings
 from warranty import store
 from warranty.app import service
 from warranty.domain import PartCost, ProductLine, ProductModel, StandardRepair, WarrantyPolicy
-from warranty.tables import units
+from warranty.tables import repairs, service_contracts, units
 
 MODELS = 20
 
@@ -82,8 +83,38 @@ async def _catalogue(db: Database, n_units: int) -> list[str]:
                     "updated_at": now,
                 }
             )
+        contracts = [
+            {
+                "contract_id": f"K{i:08d}",
+                "serial": serials[i],
+                "tier": "standard",
+                "starts_on": today - timedelta(days=i % 1200) + timedelta(days=700),
+                "ends_on": today - timedelta(days=i % 1200) + timedelta(days=1100),
+                "covers_parts": True,
+                "covers_labour": True,
+                "covers_travel": False,
+            }
+            for i in range(start, min(start + batch, n_units), 10)
+        ]
+        history = [
+            {
+                "work_order_id": f"WO{i:08d}-{k}",
+                "serial": serials[i],
+                "model_code": f"AC-{i % MODELS}",
+                "fault_code": "E01",
+                "repaired_on": today - timedelta(days=20 * k + 1),
+                "dealer_id": f"dealer-{i % 50}",
+                "ticket_id": None,
+                "part_numbers": ["COMP-1"],
+                "completed_at": now - timedelta(days=20 * k + 1),
+            }
+            for i in range(start, min(start + batch, n_units), 5)
+            for k in range(1 + i % 2)
+        ]
         async with db.transaction() as uow:
             await uow.conn.execute(units.insert(), rows)
+            await uow.conn.execute(service_contracts.insert(), contracts)
+            await uow.conn.execute(repairs.insert(), history)
     return serials
 
 

@@ -25,6 +25,7 @@ from warranty.domain import (
 )
 from warranty.domain.claims import Appraisal, Claim, ClaimState, Finding, Severity
 from warranty.domain.claims import events as domain_claim_events
+from warranty.domain.settlement import Deduction, SettlementStatement
 
 SYSTEM = Actor(kind="system", id="warranty")
 #: the actor name of decisions the automatic appraisal takes
@@ -117,6 +118,33 @@ def unit_registered(
         registered_at=at,
         registered_by=by,
     )
+
+
+def unit_updated(
+    unit: RegisteredUnit,
+    model: ProductModel,
+    policy: WarrantyPolicy,
+    *,
+    version: int,
+    changed_fields: Sequence[str],
+    at: datetime,
+    by: Actor,
+) -> c.UnitUpdated:
+    return c.UnitUpdated(
+        serial_number=unit.serial,
+        version=version,
+        unit=unit_facts(unit, model, policy),
+        changed_fields=list(changed_fields)[:30],
+        dealer_id=unit.dealer_id,
+        updated_at=at,
+        updated_by=by,
+    )
+
+
+def changed_facts(before: c.UnitFacts, after: c.UnitFacts) -> list[str]:
+    """The names of the unit facts that differ."""
+    old, new = before.model_dump(), after.model_dump()
+    return [name for name in new if old.get(name) != new[name]]
 
 
 def unit_transferred(
@@ -260,9 +288,17 @@ def _finding(f: Finding) -> c.AppraisalFinding:
 
 
 def claim_events(
-    claim: Claim, *, claim_number: str, version: int, origin: str, by: Actor, model_code: str
+    claim: Claim,
+    *,
+    claim_number: str,
+    version: int,
+    origin: str,
+    by: Actor,
+    model_code: str,
+    deductions: Sequence[Deduction] = (),
 ) -> list[EventPayload]:
-    """The contract events for the domain events ``claim`` raised (drains them)."""
+    """The contract events for the domain events ``claim`` raised (drains them); ``deductions`` are
+    what the statement that settles the claim takes back from it."""
     base = {
         "claim_id": claim.claim_id,
         "claim_number": claim_number,
@@ -318,12 +354,24 @@ def claim_events(
                 )
             )
         elif isinstance(event, domain_claim_events.ClaimSettled):
+            taken = [d for d in deductions if d.claim_id == claim.claim_id]
+            settled = event.approved
+            for deduction in taken:
+                settled = settled - deduction.amount
             out.append(
                 c.ClaimSettled(
                     **base,
                     statement_id=event.statement_id,
                     approved=_money(event.approved),
-                    settled=_money(event.approved),
+                    deductions=[
+                        c.Adjustment(
+                            code="old_part_not_returned",
+                            message=_text(d.reason),
+                            amount=_money(d.amount.times(-1)),
+                        )
+                        for d in taken[:30]
+                    ],
+                    settled=_money(settled),
                     settled_at=event.at,
                 )
             )
@@ -333,10 +381,29 @@ def claim_events(
                 **base,
                 findings=findings(claim.appraisal),
                 claimed=_money(claim.total),
+                review_due_at=claim.review_due_at,
                 queued_at=by_time(claim),
             )
         )
     return out
+
+
+def settlement_issued(statement: SettlementStatement, *, at: datetime, by: Actor) -> c.SettlementIssued:
+    currency = statement.totals[0].currency if statement.totals else "EUR"
+    total = statement.total(currency)
+    return c.SettlementIssued(
+        statement_id=statement.statement_id,
+        dealer_id=statement.dealer_id,
+        period_start=statement.period_start,
+        period_end=statement.period_end,
+        claim_ids=list(statement.claim_ids),
+        claim_count=len(statement.claim_ids),
+        gross=_money(total.approved),
+        deductions=_money(total.deducted),
+        net=_money(total.net),
+        issued_at=at,
+        issued_by=by,
+    )
 
 
 def by_time(claim: Claim) -> datetime:
@@ -396,6 +463,8 @@ __all__: Sequence[str] = [
     "entitlement_determined",
     "remedy_options",
     "replacement_eligible",
+    "settlement_issued",
     "unit_registered",
     "unit_transferred",
+    "unit_updated",
 ]

@@ -15,12 +15,22 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from kit.tables import define_platform_tables, new_metadata
 
 metadata = new_metadata()
 platform = define_platform_tables(metadata)
+
+# One row: a token that changes with every catalogue write (lines, models, policies), so each
+# process can keep the catalogue in memory and reload it only when the token moved.
+catalogue_revision = Table(
+    "catalogue_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision", String(36), nullable=False),
+)
 
 product_lines = Table(
     "product_lines",
@@ -66,6 +76,7 @@ units = Table(
     Column("accepted_on", Date, nullable=True),
     Column("installer_id", String(64), nullable=True),
     Column("card_received_on", Date, nullable=True),
+    Column("sale_date_known", Boolean, nullable=False, default=True, server_default=true()),
     Column("owners", JSON, nullable=False),
     Column("version", Integer, nullable=False, default=1),
     Column("registered_at", DateTime(timezone=True), nullable=False),
@@ -144,6 +155,8 @@ claims = Table(
     Column("approved_amount", Numeric(14, 2), nullable=True),
     Column("decided_at", DateTime(timezone=True), nullable=True),
     Column("statement_id", String(64), nullable=True),
+    Column("review_due_at", DateTime(timezone=True), nullable=True),
+    Column("escalated_at", DateTime(timezone=True), nullable=True),
     Column("version", Integer, nullable=False, default=1),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -202,4 +215,14 @@ settlement_statements = Table(
     Column("issued_on", Date, nullable=False),
     Column("document", JSON, nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
+    # awaiting_approval (finance has not approved it yet: nothing is paid) or issued
+    Column("status", String(30), nullable=False, default="issued", server_default="issued"),
+    Column("claim_ids", JSON, nullable=False, default=list, server_default="[]"),
+    Column("prepared_by", String(200), nullable=True),
+    Column("approved_by", String(200), nullable=True),
+    Column("approved_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint(
+        "dealer_id", "period_start", "period_end", name="uq_settlement_statements_dealer_period"
+    ),
 )
+Index("ix_settlement_statements_status", settlement_statements.c.status, settlement_statements.c.issued_at)

@@ -1,9 +1,14 @@
-"""A dealer's token sees and changes only its own units and claims; staff-only actions refuse it."""
+"""A dealer's token sees and changes only its own units, claims and statements; staff-only actions
+refuse it. One case per route of the app: a route added without its case fails
+``test_every_route_of_the_app_has_a_dealer_scoping_case``."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from warranty_harness import Warranty
@@ -19,24 +24,64 @@ def _id() -> str:
     return uuid.uuid4().hex[:12]
 
 
-@pytest.fixture(scope="module")
-async def setup(warranty: Warranty) -> dict[str, str]:
-    line = {"name": "Heat pumps", "standard_repairs": [{"fault_code": "H1", "standard_minutes": 90}]}
-    assert (await warranty.call("PUT", "/product-lines/HP", "admin", json=line)).status_code == 200
-    model = {"name": "HP 8 kW", "line_code": "HP", "grade": "B", "bill_of_materials": ["PUMP-1"]}
-    assert (await warranty.call("PUT", "/product-models/HP-8", "admin", json=model)).status_code == 200
-    policy = {"policy_id": "HP-STD", "version": 1, "effective_from": "2020-01-01", "line_code": "HP"}
-    assert (await warranty.call("POST", "/policies", "warranty_reviewer", json=policy)).status_code == 201
-    serial = "HP-" + _id()
-    unit = {
-        "serial": serial,
+@dataclass(frozen=True)
+class World:
+    """What belongs to dealer MINE: a unit, a draft claim on it, and an issued statement."""
+
+    serial: str
+    claim_id: str
+    statement_id: str
+
+
+Body = Callable[[World], dict[str, Any]] | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """How one route treats dealers.
+
+    - ``own``: MINE's token gets ``status``; THEIRS gets 404 (another dealer's data does not exist for it)
+    - ``own_list``: MINE's token lists MINE's item; THEIRS's does not
+    - ``for_itself``: THEIRS acting in MINE's name gets 403; THEIRS for itself gets ``status``
+    - ``staff``: any dealer token gets 403
+    - ``shared``: the product catalogue, the same for every caller (no dealer's data)
+    """
+
+    method: str
+    path: str
+    rule: str
+    status: int = 200
+    body: Body = None
+    query: str = ""
+    listed: Callable[[World], str] = field(default=lambda w: w.serial)
+
+    @property
+    def route(self) -> tuple[str, str]:
+        return self.method, self.path
+
+    def url(self, world: World) -> str:
+        path = self.path.format(
+            serial=world.serial,
+            claim_id=world.claim_id,
+            statement_id=world.statement_id,
+            code="HP-8",
+            event_id="e-1",
+        )
+        return path + (f"?{self.query}" if self.query else "")
+
+
+def _unit(dealer_id: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "serial": "HP-" + _id(),
         "model_code": "HP-8",
-        "customer_id": "c-1",
-        "sold_on": (TODAY - timedelta(days=60)).isoformat(),
+        "customer_id": "c-" + _id(),
+        "sold_on": (TODAY - timedelta(days=5)).isoformat(),
     }
-    assert (await warranty.call("POST", "/units", "dealer", dealer_id=MINE, json=unit)).status_code == 201
-    claim = {
-        "serial": serial,
+    return body if dealer_id is None else {**body, "dealer_id": dealer_id}
+
+
+def _claim_content() -> dict[str, Any]:
+    return {
         "fault_code": "H1",
         "cause": "product_defect",
         "failed_on": (TODAY - timedelta(days=2)).isoformat(),
@@ -48,160 +93,177 @@ async def setup(warranty: Warranty) -> dict[str, str]:
         ],
         "customer_signature_ref": "sig-1",
     }
-    response = await warranty.call("POST", "/claims", "dealer", dealer_id=MINE, json=claim)
-    assert response.status_code == 201, response.text
-    return {"serial": serial, "claim_id": response.json()["claim_id"]}
 
 
-async def test_a_dealer_cannot_read_another_dealers_unit(warranty: Warranty, setup: dict[str, str]) -> None:
-    path = f"/units/{setup['serial']}"
-    assert (await warranty.call("GET", path, "dealer", dealer_id=MINE)).status_code == 200
-    assert (await warranty.call("GET", path, "dealer", dealer_id=THEIRS)).status_code == 404
+def _claim(serial: str, dealer_id: str | None = None) -> dict[str, Any]:
+    body = {**_claim_content(), "serial": serial}
+    return body if dealer_id is None else {**body, "dealer_id": dealer_id}
 
 
-async def test_a_dealer_lists_only_its_own_units(warranty: Warranty, setup: dict[str, str]) -> None:
-    mine = (await warranty.call("GET", "/units", "dealer", dealer_id=MINE)).json()["items"]
-    theirs = (await warranty.call("GET", "/units", "dealer", dealer_id=THEIRS)).json()["items"]
-    assert setup["serial"] in {u["serial"] for u in mine}
-    assert setup["serial"] not in {u["serial"] for u in theirs}
+CASES = [
+    # catalogue: shared reading, staff writing
+    Case("PUT", "/product-lines/{code}", "staff", body=lambda w: {"name": "x"}),
+    Case(
+        "PUT",
+        "/product-models/{code}",
+        "staff",
+        body=lambda w: {"name": "x", "line_code": "HP", "grade": "B"},
+    ),
+    Case("GET", "/product-models", "shared"),
+    Case("GET", "/product-models/{code}", "shared"),
+    Case(
+        "POST",
+        "/policies",
+        "staff",
+        body=lambda w: {
+            "policy_id": "P-" + _id(),
+            "version": 1,
+            "effective_from": "2020-01-01",
+            "line_code": "HP",
+        },
+    ),
+    Case("GET", "/policies", "shared"),
+    # units
+    Case("POST", "/units", "for_itself", 201, body=lambda w: _unit(MINE)),
+    Case("POST", "/units/bulk", "for_itself", 201, body=lambda w: {"units": [_unit(MINE)]}),
+    Case("GET", "/units", "own_list"),
+    Case("GET", "/units/{serial}", "own"),
+    Case("POST", "/units/{serial}/installation", "own", body=lambda w: {"installed_on": TODAY.isoformat()}),
+    Case("POST", "/units/{serial}/registration-card", "own", body=lambda w: {}),
+    Case(
+        "POST",
+        "/units/{serial}/transfer",
+        "own",
+        body=lambda w: {"to_customer_id": "c-" + _id(), "transferred_on": TODAY.isoformat()},
+    ),
+    Case(
+        "POST",
+        "/units/{serial}/contracts",
+        "own",
+        201,
+        body=lambda w: {
+            "contract_id": "k-" + _id(),
+            "tier": "standard",
+            "starts_on": TODAY.isoformat(),
+            "months": 12,
+        },
+    ),
+    # entitlements
+    Case("POST", "/entitlements", "own", 201, body=lambda w: {"serial": w.serial, "at": TODAY.isoformat()}),
+    Case("GET", "/units/{serial}/entitlement", "own", query=f"at={TODAY.isoformat()}&fault=H1"),
+    # claims
+    Case("POST", "/claims", "for_itself", 201, body=lambda w: _claim(w.serial, MINE)),
+    Case("GET", "/claims", "own_list", listed=lambda w: w.claim_id),
+    Case("GET", "/claims/{claim_id}", "own"),
+    Case("PUT", "/claims/{claim_id}", "own", body=lambda w: _claim_content()),
+    Case("POST", "/claims/{claim_id}/submit", "own"),
+    Case("POST", "/claims/{claim_id}/approve", "staff"),
+    Case(
+        "POST",
+        "/claims/{claim_id}/partially-approve",
+        "staff",
+        body=lambda w: {"removed_lines": {"labour": "no"}},
+    ),
+    Case("POST", "/claims/{claim_id}/reject", "staff", body=lambda w: {"reasons": ["no"]}),
+    Case("POST", "/claims/{claim_id}/return", "staff", body=lambda w: {"questions": "why?"}),
+    # settlements and reports
+    Case(
+        "POST",
+        "/settlements",
+        "staff",
+        body=lambda w: {"dealer_id": MINE, "period_start": "2020-01-01", "period_end": "2020-01-31"},
+    ),
+    Case("GET", "/settlements", "own_list", listed=lambda w: w.statement_id),
+    Case("GET", "/settlements/{statement_id}", "own"),
+    Case("GET", "/settlements/{statement_id}/csv", "own"),
+    Case("POST", "/settlements/{statement_id}/approve", "staff"),
+    Case("GET", "/statistics/faults", "staff", query="month=2026-01"),
+    Case("GET", "/statistics/faults.csv", "staff", query="month=2026-01"),
+    # operations (the kit's, under the service's prefix)
+    Case("GET", "/admin/dead-letters", "staff"),
+    Case("GET", "/admin/dead-letters/{event_id}", "staff"),
+    Case("DELETE", "/admin/dead-letters/{event_id}", "staff"),
+    Case("POST", "/admin/dead-letters/replay", "staff", body=lambda w: {"event_ids": ["e-1"]}),
+    Case("GET", "/admin/outbox", "staff"),
+]
 
 
-async def test_a_dealer_cannot_register_units_for_another_dealer(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    unit = {
-        "serial": "HP-" + _id(),
-        "model_code": "HP-8",
-        "customer_id": "c-2",
-        "dealer_id": MINE,
-        "sold_on": TODAY.isoformat(),
-    }
-    single = await warranty.call("POST", "/units", "dealer", dealer_id=THEIRS, json=unit)
-    bulk = await warranty.call("POST", "/units/bulk", "dealer", dealer_id=THEIRS, json={"units": [unit]})
-    assert (single.status_code, bulk.status_code) == (403, 403)
-
-
-async def test_a_dealer_registers_in_bulk_for_itself(warranty: Warranty, setup: dict[str, str]) -> None:
-    units = [
-        {"serial": "HP-" + _id(), "model_code": "HP-8", "customer_id": "c-3", "sold_on": TODAY.isoformat()}
-        for _ in range(3)
-    ]
-    response = await warranty.call("POST", "/units/bulk", "dealer", dealer_id=THEIRS, json={"units": units})
-    assert response.status_code == 201, response.text
-    assert {u["dealer_id"] for u in response.json()["registered"]} == {THEIRS}
-
-
-async def test_a_dealer_cannot_transfer_or_extend_another_dealers_unit(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    transfer = {"to_customer_id": "c-9", "transferred_on": TODAY.isoformat()}
-    contract = {"contract_id": "k-" + _id(), "tier": "standard", "starts_on": TODAY.isoformat(), "months": 12}
-    serial = setup["serial"]
-    assert (
-        await warranty.call("POST", f"/units/{serial}/transfer", "dealer", dealer_id=THEIRS, json=transfer)
-    ).status_code == 404
-    assert (
-        await warranty.call("POST", f"/units/{serial}/contracts", "dealer", dealer_id=THEIRS, json=contract)
-    ).status_code == 404
-
-
-async def test_a_dealer_cannot_ask_entitlement_for_another_dealers_unit(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    serial = setup["serial"]
-    path = f"/units/{serial}/entitlement?at={TODAY.isoformat()}&fault=H1"
-    assert (await warranty.call("GET", path, "dealer", dealer_id=MINE)).json()["coverage"] == "covered"
-    assert (await warranty.call("GET", path, "dealer", dealer_id=THEIRS)).status_code == 404
-    body = {"serial": serial, "at": TODAY.isoformat()}
-    assert (
-        await warranty.call("POST", "/entitlements", "dealer", dealer_id=THEIRS, json=body)
-    ).status_code == 404
-
-
-async def test_a_dealer_cannot_read_list_or_submit_another_dealers_claim(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    claim_id = setup["claim_id"]
-    assert (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=THEIRS)).status_code == 404
-    theirs = (await warranty.call("GET", "/claims", "dealer", dealer_id=THEIRS)).json()["items"]
-    assert claim_id not in {c["claim_id"] for c in theirs}
-    assert (
-        await warranty.call("POST", f"/claims/{claim_id}/submit", "dealer", dealer_id=THEIRS)
-    ).status_code == 404
-
-
-async def test_a_dealer_cannot_claim_in_another_dealers_name(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    claim = {
-        "serial": setup["serial"],
-        "dealer_id": MINE,
-        "fault_code": "H1",
-        "cause": "product_defect",
-        "failed_on": TODAY.isoformat(),
-        "repaired_on": TODAY.isoformat(),
-        "labour_minutes": 10,
-        "labour_amount": {"amount": "7.50"},
-    }
-    assert (await warranty.call("POST", "/claims", "dealer", dealer_id=THEIRS, json=claim)).status_code == 403
-
-
-async def test_dealers_cannot_review_settle_or_read_statistics(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    claim_id = setup["claim_id"]
-    calls = [
-        ("POST", f"/claims/{claim_id}/approve", None),
-        ("POST", f"/claims/{claim_id}/reject", {"reasons": ["no"]}),
-        ("POST", f"/claims/{claim_id}/return", {"questions": "why?"}),
-        ("POST", f"/claims/{claim_id}/partially-approve", {"removed_lines": {"labour": "too long"}}),
-        (
-            "POST",
-            "/settlements",
-            {"dealer_id": MINE, "period_start": "2026-01-01", "period_end": "2026-01-31"},
-        ),
-        ("GET", "/statistics/faults?month=2026-01", None),
-        ("PUT", "/product-lines/HP", {"name": "x"}),
-    ]
-    for method, path, body in calls:
-        response = await warranty.call(method, path, "dealer", dealer_id=MINE, json=body)
-        assert response.status_code == 403, (path, response.status_code)
-
-
-async def test_a_submitted_claim_is_reviewed_settled_and_exported(
-    warranty: Warranty, setup: dict[str, str]
-) -> None:
-    claim_id = setup["claim_id"]
-    submitted = await warranty.call("POST", f"/claims/{claim_id}/submit", "dealer", dealer_id=MINE)
-    assert submitted.status_code == 200, submitted.text
-    # the old part is not back yet, so the appraisal leaves it to a reviewer
-    assert submitted.json()["state"] == "under_review"
-    queue = (await warranty.call("GET", "/claims?state=under_review", "warranty_reviewer")).json()["items"]
-    assert claim_id in {c["claim_id"] for c in queue}
-    approved = await warranty.call("POST", f"/claims/{claim_id}/approve", "warranty_reviewer")
-    assert approved.json()["state"] == "approved"
+@pytest.fixture(scope="module")
+async def statement_id(warranty: Warranty) -> str:
+    """An issued statement of dealer MINE (one approved claim)."""
+    line = {"name": "Heat pumps", "standard_repairs": [{"fault_code": "H1", "standard_minutes": 90}]}
+    assert (await warranty.call("PUT", "/product-lines/HP", "admin", json=line)).status_code == 200
+    model = {"name": "HP 8 kW", "line_code": "HP", "grade": "B", "bill_of_materials": ["PUMP-1"]}
+    assert (await warranty.call("PUT", "/product-models/HP-8", "admin", json=model)).status_code == 200
+    policy = {"policy_id": "HP-STD", "version": 1, "effective_from": "2020-01-01", "line_code": "HP"}
+    assert (await warranty.call("POST", "/policies", "warranty_reviewer", json=policy)).status_code == 201
+    unit = _unit()
+    assert (await warranty.call("POST", "/units", "dealer", dealer_id=MINE, json=unit)).status_code == 201
+    claim = await warranty.call(
+        "POST", "/claims", "dealer", dealer_id=MINE, json={**_claim(unit["serial"]), "submit": True}
+    )
+    assert claim.json()["state"] == "approved", claim.text
     period = {
         "dealer_id": MINE,
-        "period_start": (TODAY - timedelta(days=30)).isoformat(),
+        "period_start": TODAY.replace(day=1).isoformat(),
         "period_end": TODAY.isoformat(),
     }
-    statement = await warranty.call("POST", "/settlements", "finance", json=period)
-    assert statement.status_code == 201, statement.text
-    statement_id = statement.json()["statement_id"]
-    assert claim_id in {c["claim_id"] for c in statement.json()["claims"]}
-    csv_export = await warranty.call("GET", f"/settlements/{statement_id}/csv", "finance")
-    assert claim_id in csv_export.text
-    assert (
-        await warranty.call("GET", f"/settlements/{statement_id}", "dealer", dealer_id=MINE)
-    ).status_code == 200
-    assert (
-        await warranty.call("GET", f"/settlements/{statement_id}", "dealer", dealer_id=THEIRS)
-    ).status_code == 404
-    settled = (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=MINE)).json()
-    assert settled["state"] == "settled"
-    await warranty.event("warranty.claim.settled.v1", claim_id=claim_id)
-    stats = await warranty.call(
-        "GET", f"/statistics/faults.csv?month={TODAY.strftime('%Y-%m')}", "warranty_reviewer"
-    )
-    assert stats.status_code == 200
-    assert stats.text.startswith("month")
+    issued = await warranty.call("POST", "/settlements", "finance", json=period)
+    assert issued.status_code == 201, issued.text
+    return str(issued.json()["statement_id"])
+
+
+@pytest.fixture
+async def world(warranty: Warranty, statement_id: str) -> World:
+    unit = _unit()
+    assert (await warranty.call("POST", "/units", "dealer", dealer_id=MINE, json=unit)).status_code == 201
+    claim = await warranty.call("POST", "/claims", "dealer", dealer_id=MINE, json=_claim(unit["serial"]))
+    assert claim.status_code == 201, claim.text
+    return World(unit["serial"], claim.json()["claim_id"], statement_id)
+
+
+async def test_every_route_of_the_app_has_a_dealer_scoping_case(warranty: Warranty) -> None:
+    prefix = warranty.base
+    routes = {
+        (method.upper(), path.removeprefix(prefix))
+        for path, operations in warranty.app.openapi()["paths"].items()
+        if path.startswith(prefix + "/")
+        for method in operations
+    }
+    assert routes == {case.route for case in CASES}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path}")
+async def test_a_dealer_sees_and_changes_only_its_own(warranty: Warranty, world: World, case: Case) -> None:
+    url = case.url(world)
+    body = case.body(world) if case.body else None
+
+    async def call(dealer: str, json: dict[str, Any] | None = body) -> Any:
+        return await warranty.call(case.method, url, "dealer", dealer_id=dealer, json=json)
+
+    if case.rule == "own":
+        assert (await call(THEIRS)).status_code == 404
+        mine = await call(MINE)
+        assert mine.status_code == case.status, mine.text
+    elif case.rule == "own_list":
+        assert case.listed(world) in (await call(MINE)).text
+        assert case.listed(world) not in (await call(THEIRS)).text
+    elif case.rule == "for_itself":
+        assert (await call(THEIRS)).status_code == 403  # the body names MINE
+        response = await call(THEIRS, _without_dealer(body))
+        assert response.status_code == case.status, response.text
+        assert THEIRS in response.text
+        assert MINE not in response.text
+    elif case.rule == "staff":
+        assert (await call(MINE)).status_code == 403
+    else:
+        assert case.rule == "shared"
+        assert (await call(MINE)).status_code == 200
+
+
+def _without_dealer(body: dict[str, Any] | None) -> dict[str, Any] | None:
+    if body is None:
+        return None
+    if "units" in body:
+        return {"units": [{k: v for k, v in u.items() if k != "dealer_id"} for u in body["units"]]}
+    return {k: v for k, v in body.items() if k != "dealer_id"}

@@ -11,6 +11,7 @@ from warranty_harness import Warranty
 from contracts.common import Actor, ProductRef
 from contracts.dispatch import OldPartCollected, PartUsed, WorkOrderCompleted
 from contracts.intake import TicketCreated, TicketDetails
+from warranty.api.settlements import StatementOut
 
 pytestmark = pytest.mark.integration
 
@@ -179,3 +180,54 @@ async def test_company_work_opens_no_claim(warranty: Warranty) -> None:
     await warranty.publish(ticket)
     await warranty.event("warranty.entitlement.determined.v1", ticket_id=ticket.ticket_id)
     assert warranty.events("warranty.claim.submitted.v1", work_order_id=order.work_order_id) == []
+
+
+async def test_a_reviewed_claim_is_settled_and_exported_for_finance_in_csv_and_json(
+    warranty: Warranty,
+) -> None:
+    await _catalogue(warranty)
+    serial = await _register(warranty, sold_days_ago=60)  # registered on day 60: late, so a reviewer decides
+    claim = {
+        "serial": serial,
+        "fault_code": "E01",
+        "cause": "product_defect",
+        "failed_on": TODAY.isoformat(),
+        "repaired_on": TODAY.isoformat(),
+        "labour_minutes": 60,
+        "labour_amount": {"amount": "45.00"},
+        "parts": [
+            {"part_number": "COMP-1", "amount": {"amount": "120.00"}, "old_part_serial": "OLD-" + _id()}
+        ],
+        "customer_signature_ref": "sig-1",
+        "submit": True,
+    }
+    submitted = await warranty.call("POST", "/claims", "dealer", dealer_id=DEALER, json=claim)
+    claim_id = submitted.json()["claim_id"]
+    assert submitted.json()["state"] == "under_review", submitted.text
+    queue = (await warranty.call("GET", "/claims?state=under_review", "warranty_reviewer")).json()["items"]
+    assert claim_id in {c["claim_id"] for c in queue}
+    approved = await warranty.call("POST", f"/claims/{claim_id}/approve", "warranty_reviewer")
+    assert approved.json()["state"] == "approved"
+    period = {
+        "dealer_id": DEALER,
+        "period_start": TODAY.replace(day=1).isoformat(),
+        "period_end": TODAY.isoformat(),
+    }
+    statement = await warranty.call("POST", "/settlements", "finance", json=period)
+    assert statement.status_code == 201, statement.text
+    statement_id = statement.json()["statement_id"]
+    assert claim_id in {c["claim_id"] for c in statement.json()["claims"]}
+    as_json = (await warranty.call("GET", f"/settlements/{statement_id}", "dealer", dealer_id=DEALER)).json()
+    assert StatementOut.model_validate(as_json).status == "issued"  # the document the API describes
+    csv_export = await warranty.call("GET", f"/settlements/{statement_id}/csv", "finance")
+    assert csv_export.headers["content-type"].startswith("text/csv")
+    assert claim_id in csv_export.text
+    settled = (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=DEALER)).json()
+    assert settled["state"] == "settled"
+    event = await warranty.event("warranty.claim.settled.v1", claim_id=claim_id)
+    assert event["settled"] == {"amount": "165.00", "currency": "EUR"}
+    stats = await warranty.call(
+        "GET", f"/statistics/faults.csv?month={TODAY.strftime('%Y-%m')}", "warranty_reviewer"
+    )
+    assert stats.status_code == 200
+    assert stats.text.startswith("month")

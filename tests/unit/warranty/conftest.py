@@ -21,6 +21,8 @@ from warranty.domain.policy import (
 from warranty.domain.units import RegisteredUnit
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+#: units are registered after every installation the tests record
+REGISTERED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 def eur(amount: str) -> Money:
@@ -72,7 +74,7 @@ def make_unit() -> MakeUnit:
             customer_id="C-1",
             dealer_id=dealer_id,
             sold_on=sold_on,
-            at=AT,
+            at=REGISTERED_AT,
             actor="dealer:D-1",
             installed_on=installed_on,
             accepted_on=accepted_on,

@@ -228,3 +228,63 @@ def test_transitions_need_timezone_aware_timestamps(make_claim) -> None:
     with pytest.raises(DomainError):
         claim.submit(at=datetime(2026, 3, 2, 8, 0), actor="dealer:D-1")
     assert claim.state is ClaimState.DRAFT
+
+
+# --- the review deadline ---------------------------------------------------------------------------
+
+
+def _in_review(make_claim, within: timedelta = timedelta(days=5)) -> Claim:
+    claim = make_claim()
+    claim.apply_appraisal(
+        _appraisal(claim, AppraisalOutcome.REVIEW), at=T0, actor="warranty", review_within=within
+    )
+    return claim
+
+
+def test_a_claim_left_to_a_reviewer_is_due_for_a_decision_within_five_days(make_claim) -> None:
+    claim = _in_review(make_claim)
+    assert claim.in_review_queue
+    assert claim.review_due_at == T0 + timedelta(days=5)
+
+
+def test_the_review_period_is_configuration(make_claim) -> None:
+    assert _in_review(make_claim, timedelta(days=2)).review_due_at == T0 + timedelta(days=2)
+
+
+def test_a_claim_is_not_escalated_before_its_deadline(make_claim) -> None:
+    claim = _in_review(make_claim)
+    assert not claim.escalate_overdue_review(
+        at=T0 + timedelta(days=5) - timedelta(seconds=1), actor="warranty"
+    )
+    assert not claim.escalated
+
+
+def test_a_claim_still_waiting_at_its_deadline_is_escalated_once(make_claim) -> None:
+    claim = _in_review(make_claim)
+    due = T0 + timedelta(days=5)
+    assert claim.escalate_overdue_review(at=due, actor="warranty")
+    assert claim.escalated
+    assert claim.escalated_at == due
+    assert claim.history[-1].action == "escalate"
+    assert not claim.escalate_overdue_review(at=due + timedelta(days=1), actor="warranty")
+    assert claim.state is ClaimState.UNDER_REVIEW
+
+
+def test_a_decided_claim_is_never_escalated(make_claim) -> None:
+    claim = _in_review(make_claim)
+    claim.approve(at=T0 + timedelta(days=1), actor="reviewer:R")
+    assert not claim.escalate_overdue_review(at=T0 + timedelta(days=6), actor="warranty")
+    assert not claim.escalated
+
+
+def test_a_resubmitted_claim_gets_a_new_review_period_and_loses_its_escalation(make_claim) -> None:
+    claim = _in_review(make_claim)
+    claim.escalate_overdue_review(at=T0 + timedelta(days=5), actor="warranty")
+    claim.return_for_information(
+        at=T0 + timedelta(days=6), actor="reviewer:R", questions="photo of the label?"
+    )
+    resubmitted_at = T0 + timedelta(days=8)
+    claim.resubmit(at=resubmitted_at, actor="dealer:D-1")
+    claim.apply_appraisal(_appraisal(claim, AppraisalOutcome.REVIEW), at=resubmitted_at, actor="warranty")
+    assert claim.review_due_at == resubmitted_at + timedelta(days=5)
+    assert not claim.escalated

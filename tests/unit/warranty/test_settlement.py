@@ -8,13 +8,18 @@ from decimal import Decimal
 
 import pytest
 
-from kit.domain import DomainError, Money
+from kit.domain import DomainError, Forbidden, Money
 from warranty.domain.claims import Claim, ClaimSettled, ClaimState, PartReturn, RepairRecord, ReplacedPart
 from warranty.domain.policy import FaultCause
 from warranty.domain.settlement import (
+    SettlementPeriod,
+    SettlementSchedule,
     SettlementStatement,
     build_statement,
+    check_approver,
+    needs_finance_approval,
     settle_claims,
+    statement_from_json,
     statement_to_csv,
     statement_to_json,
 )
@@ -217,3 +222,76 @@ def test_the_json_export_uses_decimal_strings_and_iso_dates(make_claim) -> None:
     assert document["totals"] == [
         {"currency": "EUR", "approved": "272.50", "deducted": "180.00", "net": "92.50"}
     ]
+
+
+# --- the schedule ----------------------------------------------------------------------------------
+
+MONTHLY = SettlementSchedule()
+
+
+def test_monthly_statements_of_january_are_issued_on_the_1st_of_february() -> None:
+    january = MONTHLY.period_containing(date(2026, 1, 17))
+    assert january == SettlementPeriod(date(2026, 1, 1), date(2026, 1, 31))
+    assert MONTHLY.issue_at(january) == datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
+    assert MONTHLY.following(january) == SettlementPeriod(date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_the_next_run_is_the_period_just_ended_until_its_issue_time_passes() -> None:
+    january = SettlementPeriod(date(2026, 1, 1), date(2026, 1, 31))
+    february = SettlementPeriod(date(2026, 2, 1), date(2026, 2, 28))
+    assert MONTHLY.next_due(datetime(2026, 2, 1, 2, 0, tzinfo=UTC)) == january
+    assert MONTHLY.next_due(datetime(2026, 2, 1, 2, 1, tzinfo=UTC)) == february
+    assert MONTHLY.next_due(datetime(2026, 1, 20, 12, 0, tzinfo=UTC)) == january
+
+
+def test_quarterly_statements_on_the_5th_cover_calendar_quarters() -> None:
+    quarterly = SettlementSchedule(period_months=3, issue_day=5)
+    q2 = quarterly.period_containing(date(2026, 5, 20))
+    assert q2 == SettlementPeriod(date(2026, 4, 1), date(2026, 6, 30))
+    assert quarterly.issue_at(q2) == datetime(2026, 7, 5, 2, 0, tzinfo=UTC)
+    assert quarterly.following(SettlementPeriod(date(2026, 10, 1), date(2026, 12, 31))) == SettlementPeriod(
+        date(2027, 1, 1), date(2027, 3, 31)
+    )
+
+
+@pytest.mark.parametrize(("months", "day"), [(5, 1), (1, 29), (1, 0)])
+def test_a_schedule_needs_whole_parts_of_a_year_and_a_day_every_month_has(months: int, day: int) -> None:
+    with pytest.raises(DomainError):
+        SettlementSchedule(period_months=months, issue_day=day)
+
+
+# --- finance approval --------------------------------------------------------------------------------
+
+
+def test_a_statement_paying_more_than_the_limit_waits_for_finance_and_one_at_the_limit_does_not(
+    make_claim,
+) -> None:
+    statement = _statement(
+        [_approved(make_claim, "A", repaired_on=date(2026, 3, 2), approved_on=date(2026, 3, 3))]
+    )
+    net = statement.total("EUR").net.amount
+    assert needs_finance_approval(statement, net - Decimal("0.01"))
+    assert not needs_finance_approval(statement, net)
+    assert not needs_finance_approval(statement, None)
+
+
+def test_the_limit_applies_to_what_is_paid_after_deductions(make_claim) -> None:
+    claim = _approved(make_claim, "A", repaired_on=date(2026, 3, 1), approved_on=date(2026, 3, 2))
+    statement = _statement([claim])  # the old part, due 31 March, never came back
+    total = statement.total("EUR")
+    assert total.deducted.amount > 0
+    assert not needs_finance_approval(statement, total.net.amount)
+    assert needs_finance_approval(statement, total.net.amount - Decimal("0.01"))
+
+
+def test_whoever_prepared_a_statement_cannot_approve_it() -> None:
+    with pytest.raises(Forbidden):
+        check_approver(prepared_by="finance-ann", approver="finance-ann")
+    check_approver(prepared_by="finance-ann", approver="finance-bob")
+    check_approver(prepared_by="warranty", approver="finance-ann")
+
+
+def test_a_held_statement_reads_back_from_its_json_unchanged(make_claim) -> None:
+    claim = _approved(make_claim, "A", repaired_on=date(2026, 3, 1), approved_on=date(2026, 3, 2))
+    statement = _statement([claim])
+    assert statement_from_json(json.loads(json.dumps(statement_to_json(statement)))) == statement

@@ -142,3 +142,107 @@ def test_a_twelve_month_contract_from_january_runs_to_the_end_of_december() -> N
 def test_a_contract_cannot_end_before_it_starts() -> None:
     with pytest.raises(DomainError):
         ServiceContract("SC-1", "SN-1", ContractTier.BASIC, date(2027, 1, 2), date(2027, 1, 1))
+
+
+# --- installations reported by completed installation jobs ---------------------------------------
+
+
+def _installed(on: date) -> RegisteredUnit:
+    unit = _unit(date(2026, 1, 15))
+    unit.record_completed_installation(installed_on=on, installer_id="T-7", at=AT, actor="warranty")
+    return unit
+
+
+def test_a_completed_installation_job_records_the_installation_date_and_the_installer() -> None:
+    unit = _installed(date(2026, 1, 20))
+    assert (unit.installed_on, unit.installer_id) == (date(2026, 1, 20), "T-7")
+
+
+def test_a_later_installation_job_does_not_restart_the_warranty() -> None:
+    unit = _installed(date(2026, 1, 20))
+    changed = unit.record_completed_installation(
+        installed_on=date(2026, 2, 10), installer_id="T-9", at=AT, actor="warranty"
+    )
+    assert not changed
+    assert (unit.installed_on, unit.installer_id) == (date(2026, 1, 20), "T-7")
+
+
+def test_an_earlier_installation_reported_late_replaces_the_later_one() -> None:
+    unit = _installed(date(2026, 1, 20))
+    assert unit.record_completed_installation(
+        installed_on=date(2026, 1, 12), installer_id="T-3", at=AT, actor="warranty"
+    )
+    assert (unit.installed_on, unit.installer_id) == (date(2026, 1, 12), "T-3")
+
+
+def test_an_installation_cannot_be_recorded_before_it_happens() -> None:
+    unit = _unit(None)
+    with pytest.raises(DomainError):
+        unit.record_installation(installed_on=date(2026, 3, 2), at=AT, actor="T-7")
+
+
+# --- units first known from their installation ---------------------------------------------------
+
+INSTALLED = date(2026, 1, 20)
+
+
+def _from_installation() -> RegisteredUnit:
+    return RegisteredUnit.register_from_installation(
+        serial="SN-9",
+        model_code="AC-3500",
+        customer_id="C-1",
+        dealer_id="D-1",
+        installed_on=INSTALLED,
+        installer_id="T-7",
+        at=AT,
+        actor="warranty",
+    )
+
+
+def test_a_unit_known_from_its_installation_has_no_sale_date_and_no_card_yet() -> None:
+    unit = _from_installation()
+    assert not unit.sale_date_known
+    assert unit.sold_on == INSTALLED  # stands in until the card states the sale
+    assert unit.card_received_on is None
+    assert registration_status(unit, today=INSTALLED) is RegistrationStatus.PENDING
+
+
+def test_the_dealers_card_states_the_sale_date_and_the_20_day_rule_counts_from_it() -> None:
+    on_time, late = _from_installation(), _from_installation()
+    on_time.record_registration_card(
+        received_on=date(2026, 1, 30), sold_on=date(2026, 1, 10), at=AT, actor="D-1"
+    )
+    late.record_registration_card(
+        received_on=date(2026, 1, 31), sold_on=date(2026, 1, 10), at=AT, actor="D-1"
+    )
+    assert on_time.sale_date_known
+    assert on_time.sold_on == date(2026, 1, 10)
+    assert on_time.owners[0].from_date == date(2026, 1, 10)
+    assert registration_status(on_time) is RegistrationStatus.ON_TIME  # day 20
+    assert registration_status(late) is RegistrationStatus.LATE  # day 21
+
+
+def test_a_card_cannot_change_a_known_sale_date_or_put_the_sale_after_the_installation() -> None:
+    known = _unit(None)
+    with pytest.raises(Conflict):
+        known.record_registration_card(
+            received_on=date(2026, 1, 20), sold_on=date(2026, 1, 5), at=AT, actor="D-1"
+        )
+    unknown = _from_installation()
+    with pytest.raises(DomainError):
+        unknown.record_registration_card(
+            received_on=date(2026, 1, 25), sold_on=date(2026, 1, 21), at=AT, actor="D-1"
+        )
+
+
+def test_a_registration_card_cannot_be_recorded_before_it_arrives() -> None:
+    with pytest.raises(DomainError):
+        _unit(None).record_registration_card(received_on=date(2026, 3, 2), at=AT, actor="clerk")
+
+
+def test_the_recorded_facts_name_what_a_change_changed() -> None:
+    unit = _unit(None)
+    before = unit.recorded_facts()
+    unit.record_installation(installed_on=date(2026, 1, 20), installer_id="T-7", at=AT, actor="T-7")
+    after = unit.recorded_facts()
+    assert [name for name in after if after[name] != before[name]] == ["installation_date", "installer_id"]

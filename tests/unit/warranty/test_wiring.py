@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+
+import pytest
 
 from contracts import warranty as contracts
 from kit.domain import Money
@@ -22,7 +24,8 @@ from warranty.domain import (
     WarrantyPolicy,
     decide_entitlement,
 )
-from warranty.domain.claims import AppraisalContext, Claim, ClaimState, appraise
+from warranty.domain.claims import Appraisal, AppraisalContext, AppraisalOutcome, Claim, ClaimState, appraise
+from warranty.domain.settlement import build_statement, deductions_of, settle_claims
 from warranty.domain.units import RegisteredUnit
 
 MakeClaim = Callable[..., Claim]
@@ -157,3 +160,70 @@ def test_an_automatic_approval_is_announced_as_automatic_by_the_system(
     assert isinstance(approved, contracts.ClaimApproved)
     assert approved.automatic is True
     assert approved.decided_by == events.SYSTEM
+
+
+def test_a_settled_claim_announces_what_its_statement_deducted(make_claim: MakeClaim) -> None:
+    claim = make_claim(repaired_on=date(2026, 2, 2))
+    claim.start_review(at=NOW, actor="reviewer:R")
+    claim.approve(at=NOW, actor="reviewer:R")
+    claim.pull_events()
+    statement = build_statement(
+        statement_id="ST-1",
+        dealer_id="D-1",
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 3, 31),
+        issued_on=date(2026, 4, 1),
+        claims=[claim],
+        returns={},  # the old part, due back by 4 March, never came
+    )
+    settle_claims(statement, [claim], at=NOW, actor="finance")
+    (settled,) = events.claim_events(
+        claim,
+        claim_number="WC-1",
+        version=4,
+        origin="partner_api",
+        by=events.SYSTEM,
+        model_code="AC-3500",
+        deductions=deductions_of(statement, claim.claim_id),
+    )
+    assert isinstance(settled, contracts.ClaimSettled)
+    assert settled.approved.amount == Decimal("272.50")
+    assert [d.amount.amount for d in settled.deductions] == [Decimal("-180.00")]
+    assert settled.settled.amount == Decimal("92.50")
+
+
+def test_a_claim_left_to_a_reviewer_announces_its_review_deadline(make_claim: MakeClaim) -> None:
+    claim = make_claim()
+    finding = appraise(claim, AppraisalContext(on=date(2026, 2, 3), unit=None, policy=None)).findings[0]
+    appraisal = Appraisal(
+        claim.claim_id, date(2026, 2, 3), AppraisalOutcome.REVIEW, (finding,), claim.total, claim.total, {}
+    )
+    claim.apply_appraisal(appraisal, at=NOW, actor=events.AUTOMATIC, review_within=timedelta(days=3))
+    payloads = events.claim_events(
+        claim, claim_number="WC-1", version=2, origin="partner_api", by=events.SYSTEM, model_code="AC-3500"
+    )
+    queued = next(p for p in payloads if isinstance(p, contracts.ClaimUnderReview))
+    assert queued.review_due_at == NOW + timedelta(days=3)
+
+
+def test_every_warranty_setting_is_documented_in_the_operations_runbook() -> None:
+    from pathlib import Path
+
+    from warranty.settings import WarrantySettings
+
+    runbook = (Path(__file__).resolve().parents[3] / "docs" / "runbooks" / "operations.md").read_text()
+    names = [f"WARRANTY_{name.upper()}" for name in WarrantySettings.model_fields]
+    assert [name for name in names if f"| `{name}` |" not in runbook] == []
+
+
+def test_warranty_settings_come_from_warranty_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    from warranty.settings import WarrantySettings
+
+    monkeypatch.setenv("WARRANTY_SETTLEMENT_PERIOD_MONTHS", "3")
+    monkeypatch.setenv("WARRANTY_SETTLEMENT_APPROVAL_ABOVE", "5000")
+    configured = WarrantySettings()
+    assert configured.schedule.period_months == 3
+    assert configured.settlement_approval_above == Decimal("5000")
+    monkeypatch.setenv("WARRANTY_SETTLEMENT_PERIOD_MONTHS", "5")
+    with pytest.raises(ValueError, match="settlement_period_months"):
+        WarrantySettings()

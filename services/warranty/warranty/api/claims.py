@@ -1,4 +1,5 @@
-"""Dealer claims: create and submit (partner API), list and read (dealer-scoped), reviewer decisions."""
+"""Dealer claims: create, edit drafts and submit (partner API), list and read (dealer-scoped),
+reviewer decisions; claims waiting past their review deadline are flagged ``escalated``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
@@ -19,7 +20,7 @@ from kit.deps import Db
 from kit.domain import NotFound
 from kit.idempotency import IdempotencyKey, json_response, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
-from warranty import events, operations, store
+from warranty import operations, store
 from warranty.api.common import (
     AnyStaff,
     ClaimWriter,
@@ -47,9 +48,9 @@ class PartIn(BaseModel):
     new_part_serial: Annotated[str, Field(max_length=64)] | None = None
 
 
-class ClaimIn(BaseModel):
-    serial: Ref
-    dealer_id: Ref | None = Field(default=None, description="A dealer token claims for itself only")
+class ClaimContentIn(BaseModel):
+    """What a claim asks to be paid for: the repair record and the parts replaced."""
+
     work_order_id: Ref | None = None
     fault_code: Annotated[str, Field(min_length=1, max_length=40)]
     cause: FaultCause
@@ -63,6 +64,31 @@ class ClaimIn(BaseModel):
     parts: list[PartIn] = Field(default_factory=list, max_length=100)
     customer_signature_ref: Ref | None = None
     photo_refs: list[Ref] = Field(default_factory=list, max_length=30)
+
+    def record(self) -> RepairRecord:
+        return RepairRecord(
+            fault_code=self.fault_code,
+            cause=self.cause,
+            failed_on=self.failed_on,
+            repaired_on=self.repaired_on,
+            labour_minutes=self.labour_minutes,
+            labour_amount=self.labour_amount.money(),
+            actions=tuple(self.actions),
+            travel_km=self.travel_km,
+            travel_amount=self.travel_amount.money() if self.travel_amount else None,
+            work_order_id=self.work_order_id,
+        )
+
+    def replaced_parts(self) -> list[ReplacedPart]:
+        return [
+            ReplacedPart(p.part_number, p.amount.money(), p.old_part_serial, p.new_part_serial, p.quantity)
+            for p in self.parts
+        ]
+
+
+class ClaimIn(ClaimContentIn):
+    serial: Ref
+    dealer_id: Ref | None = Field(default=None, description="A dealer token claims for itself only")
     submit: bool = Field(default=False, description="Submit at once (else the claim stays a draft)")
 
 
@@ -106,6 +132,10 @@ class ClaimOut(BaseModel):
     lines: list[LineOut]
     findings: list[FindingOut]
     allowed_actions: list[str]
+    review_due_at: datetime | None = Field(
+        description="When a reviewer must have decided, while in the queue"
+    )
+    escalated: bool = Field(description="Still waiting for a reviewer after its review deadline")
     history: list[TransitionOut]
     version: int
 
@@ -140,6 +170,8 @@ class ClaimOut(BaseModel):
                 for f in (appraisal.findings if appraisal else ())
             ],
             allowed_actions=claim.allowed_actions(),
+            review_due_at=claim.review_due_at if claim.in_review_queue else None,
+            escalated=claim.escalated,
             history=[
                 TransitionOut(
                     action=t.action,
@@ -159,7 +191,7 @@ def _by(principal: Principal) -> str:
     return principal.actor
 
 
-@router.post("/claims", status_code=201)
+@router.post("/claims", status_code=201, response_model=ClaimOut)
 async def create_claim(
     body: ClaimIn, request: Request, db: Db, principal: ClaimWriter, key: IdempotencyKey = None
 ) -> Response:
@@ -168,29 +200,12 @@ async def create_claim(
 
     async def create(uow: UnitOfWork) -> ClaimOut:
         found = await store.get_unit(uow.conn, body.serial)
-        record = RepairRecord(
-            fault_code=body.fault_code,
-            cause=body.cause,
-            failed_on=body.failed_on,
-            repaired_on=body.repaired_on,
-            labour_minutes=body.labour_minutes,
-            labour_amount=body.labour_amount.money(),
-            actions=tuple(body.actions),
-            travel_km=body.travel_km,
-            travel_amount=body.travel_amount.money() if body.travel_amount else None,
-            work_order_id=body.work_order_id,
-        )
         claim = Claim.open(
             claim_id=str(uuid.uuid4()),
             dealer_id=dealer_id,
             serial=body.serial,
-            record=record,
-            parts=[
-                ReplacedPart(
-                    p.part_number, p.amount.money(), p.old_part_serial, p.new_part_serial, p.quantity
-                )
-                for p in body.parts
-            ],
+            record=body.record(),
+            parts=body.replaced_parts(),
             at=uow.now(),
             actor=_by(principal),
             model_code=found[0].model_code if found else None,
@@ -223,7 +238,32 @@ async def _load(
     return found
 
 
-@router.post("/claims/{claim_id}/submit")
+@router.put("/claims/{claim_id}", response_model=ClaimOut)
+async def edit_claim(
+    claim_id: str, body: ClaimContentIn, db: Db, principal: ClaimWriter, if_match: IfMatch = None
+) -> Response:
+    """Replace what a draft (or a claim returned for information) claims; send ``If-Match`` with the
+    claim's ``ETag`` so a stale edit gets 412 rather than overwriting another's."""
+    async with db.transaction() as uow:
+        claim, version, number, origin = await _load(uow, claim_id, principal, if_match)
+        claim.revise(
+            at=uow.now(),
+            actor=_by(principal),
+            record=body.record(),
+            parts=body.replaced_parts(),
+            customer_signature_ref=body.customer_signature_ref,
+            photo_refs=body.photo_refs,
+        )
+        version = await operations.save_claim(
+            uow, claim, version=version, claim_number=number, origin=origin, by=actor(principal)
+        )
+        uow.audit(actor=principal.actor, action="claim.revised", entity_type="claim", entity_id=claim_id)
+    return json_response(
+        ClaimOut.of(claim, claim_number=number, origin=origin, version=version), etag=etag(version)
+    )
+
+
+@router.post("/claims/{claim_id}/submit", response_model=ClaimOut)
 async def submit_claim(claim_id: str, db: Db, principal: ClaimWriter, if_match: IfMatch = None) -> Response:
     """Submit a draft (or answer a return for information); the automatic appraisal runs at once."""
     async with db.transaction() as uow:
@@ -237,7 +277,7 @@ async def submit_claim(claim_id: str, db: Db, principal: ClaimWriter, if_match: 
     )
 
 
-@router.get("/claims/{claim_id}")
+@router.get("/claims/{claim_id}", response_model=ClaimOut)
 async def get_claim(claim_id: str, db: Db, principal: AnyStaff) -> Response:
     async with db.engine.connect() as conn:
         found = await store.get_claim(conn, claim_id)
@@ -252,9 +292,18 @@ async def get_claim(claim_id: str, db: Db, principal: AnyStaff) -> Response:
 
 @router.get("/claims")
 async def list_claims(
-    db: Db, principal: AnyStaff, state: ClaimState | None = None, limit: Limit = 50, cursor: Cursor = None
+    db: Db,
+    principal: AnyStaff,
+    state: ClaimState | None = None,
+    escalated: Annotated[
+        bool | None,
+        Query(description="Only claims in the reviewer queue past (true) or within (false) their deadline"),
+    ] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[ClaimOut]:
-    """Claims, oldest first; the reviewer queue is ``?state=under_review``. A dealer sees its own."""
+    """Claims, oldest first; the reviewer queue is ``?state=under_review``, its overdue part
+    ``?escalated=true``. A dealer sees its own."""
     after_values = decode_cursor(cursor)
     after = (datetime.fromisoformat(after_values[0]), str(after_values[1])) if after_values else None
     async with db.engine.connect() as conn:
@@ -264,6 +313,7 @@ async def list_claims(
             state=state.value if state else None,
             after=after,
             limit=limit + 1,
+            escalated=escalated,
         )
     created = {c.claim_id: at for c, _, at, _, _ in rows}
     items = [ClaimOut.of(c, claim_number=n, origin=o, version=v) for c, n, _, o, v in rows]
@@ -292,16 +342,9 @@ async def _review(
     async with db.transaction() as uow:
         claim, version, number, origin = await _load(uow, claim_id, principal, if_match)
         decide(claim, uow.now())
-        version = await store.update_claim(uow.conn, claim, version=version, at=uow.now())
-        for payload in events.claim_events(
-            claim,
-            claim_number=number,
-            version=version,
-            origin=origin,
-            by=actor(principal),
-            model_code=claim.model_code or "unknown",
-        ):
-            uow.emit(payload)
+        version = await operations.save_claim(
+            uow, claim, version=version, claim_number=number, origin=origin, by=actor(principal)
+        )
         uow.audit(
             actor=principal.actor,
             action=f"claim.{claim.state.value}",
@@ -313,14 +356,14 @@ async def _review(
     )
 
 
-@router.post("/claims/{claim_id}/approve")
+@router.post("/claims/{claim_id}/approve", response_model=ClaimOut)
 async def approve_claim(claim_id: str, db: Db, principal: Reviewer, if_match: IfMatch = None) -> Response:
     return await _review(
         db, claim_id, principal, if_match, lambda c, at: c.approve(at=at, actor=principal.actor)
     )
 
 
-@router.post("/claims/{claim_id}/partially-approve")
+@router.post("/claims/{claim_id}/partially-approve", response_model=ClaimOut)
 async def partially_approve_claim(
     claim_id: str, body: PartialIn, db: Db, principal: Reviewer, if_match: IfMatch = None
 ) -> Response:
@@ -333,7 +376,7 @@ async def partially_approve_claim(
     )
 
 
-@router.post("/claims/{claim_id}/reject")
+@router.post("/claims/{claim_id}/reject", response_model=ClaimOut)
 async def reject_claim(
     claim_id: str, body: RejectIn, db: Db, principal: Reviewer, if_match: IfMatch = None
 ) -> Response:
@@ -346,7 +389,7 @@ async def reject_claim(
     )
 
 
-@router.post("/claims/{claim_id}/return")
+@router.post("/claims/{claim_id}/return", response_model=ClaimOut)
 async def return_claim(
     claim_id: str, body: ReturnIn, db: Db, principal: Reviewer, if_match: IfMatch = None
 ) -> Response:

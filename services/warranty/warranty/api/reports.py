@@ -1,134 +1,24 @@
-"""Settlement statements per dealer and period (JSON and CSV), and monthly fault statistics."""
+"""Monthly fault statistics (JSON and CSV), the analysis fed back to engineering and production."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from fastapi.responses import Response
+from pydantic import BaseModel
 
-from contracts import warranty as c
-from contracts.common import MoneyAmount
-from kit.auth import Principal, Role
 from kit.deps import Db
-from kit.domain import Forbidden, Money, NotFound
-from warranty import events, store
-from warranty.api.common import Analyst, AnyStaff, Finance, MoneyDto, actor
-from warranty.domain.settlement import build_statement, settle_claims, statement_to_csv, statement_to_json
+from warranty import store
+from warranty.api.common import Analyst, MoneyDto
 from warranty.domain.statistics import ClaimCostFact, Month, monthly_fault_statistics, statistics_to_csv
 
 router = APIRouter(tags=["reports"])
 
 
-class StatementIn(BaseModel):
-    dealer_id: Annotated[str, Field(min_length=1, max_length=64)]
-    period_start: date
-    period_end: date
-
-
 def _end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=UTC)
-
-
-@router.post("/settlements", status_code=201)
-async def issue_settlement(body: StatementIn, db: Db, principal: Finance) -> JSONResponse:
-    """Issue the dealer's statement: pay its approved claims, less parts not returned on time."""
-    async with db.transaction() as uow:
-        conn = uow.conn
-        claims = await store.claims_for_dealer(conn, body.dealer_id, decided_until=_end_of(body.period_end))
-        serials = [p.old_part_serial for cl in claims for p in cl.parts if p.old_part_serial]
-        statement = build_statement(
-            statement_id=str(uuid.uuid4()),
-            dealer_id=body.dealer_id,
-            period_start=body.period_start,
-            period_end=body.period_end,
-            issued_on=uow.now().date(),
-            claims=claims,
-            returns=await store.part_returns_for(conn, serials),
-        )
-        settle_claims(statement, claims, at=uow.now(), actor=principal.actor)
-        by = actor(principal)
-        for claim in claims:
-            if claim.claim_id not in statement.claim_ids:
-                continue
-            found = await store.get_claim(conn, claim.claim_id)
-            assert found is not None
-            _, version, number, origin = found
-            version = await store.update_claim(conn, claim, version=version, at=uow.now())
-            for payload in events.claim_events(
-                claim,
-                claim_number=number,
-                version=version,
-                origin=origin,
-                by=by,
-                model_code=claim.model_code or "unknown",
-            ):
-                uow.emit(payload)
-        document = statement_to_json(statement)
-        await store.save_statement(
-            conn,
-            statement_id=statement.statement_id,
-            dealer_id=body.dealer_id,
-            period_start=body.period_start,
-            period_end=body.period_end,
-            issued_on=statement.issued_on,
-            document={"json": document, "csv": statement_to_csv(statement)},
-            at=uow.now(),
-        )
-        currency = statement.totals[0].currency if statement.totals else "EUR"
-        total = statement.total(currency) if statement.totals else None
-        zero = Money.zero(currency)
-        uow.emit(
-            c.SettlementIssued(
-                statement_id=statement.statement_id,
-                dealer_id=body.dealer_id,
-                period_start=body.period_start,
-                period_end=body.period_end,
-                claim_ids=list(statement.claim_ids),
-                claim_count=len(statement.claim_ids),
-                gross=MoneyAmount.of(total.approved if total else zero),
-                deductions=MoneyAmount.of(total.deducted if total else zero),
-                net=MoneyAmount.of(total.net if total else zero),
-                issued_at=uow.now(),
-                issued_by=by,
-            )
-        )
-        uow.audit(
-            actor=principal.actor,
-            action="settlement.issued",
-            entity_type="settlement",
-            entity_id=statement.statement_id,
-            dealer_id=body.dealer_id,
-        )
-    return JSONResponse(document, status_code=201)
-
-
-async def _statement(db: Db, statement_id: str, principal: Principal) -> dict[str, Any]:
-    async with db.engine.connect() as conn:
-        found = await store.get_statement(conn, statement_id)
-    if found is None or not principal.may_see_dealer(found[0]):
-        raise NotFound(f"settlement statement {statement_id} not found")
-    if not principal.is_partner and not principal.has_any([Role.FINANCE, Role.WARRANTY_REVIEWER]):
-        raise Forbidden("settlement statements are for finance, reviewers and the dealer")
-    return found[1]
-
-
-@router.get("/settlements/{statement_id}")
-async def get_settlement(statement_id: str, db: Db, principal: AnyStaff) -> JSONResponse:
-    return JSONResponse((await _statement(db, statement_id, principal))["json"])
-
-
-@router.get("/settlements/{statement_id}/csv")
-async def export_settlement_csv(statement_id: str, db: Db, principal: AnyStaff) -> Response:
-    document = await _statement(db, statement_id, principal)
-    return Response(
-        document["csv"],
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="settlement-{statement_id}.csv"'},
-    )
 
 
 class FailureRow(BaseModel):
@@ -207,7 +97,7 @@ async def fault_statistics(db: Db, principal: Analyst, month: MonthParam) -> Fau
     )
 
 
-@router.get("/statistics/faults.csv")
+@router.get("/statistics/faults.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
 async def fault_statistics_csv(db: Db, principal: Analyst, month: MonthParam) -> Response:
     stats = await _statistics(db, month)
     return Response(

@@ -1,7 +1,9 @@
-"""Registered units: registration by dealers (one or in bulk), lookup, ownership transfer, contracts."""
+"""Registered units: registration by dealers (one or in bulk), lookup, installation, registration
+card, ownership transfer, service contracts. Every change emits ``warranty.unit.updated.v1``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -9,15 +11,23 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
+from kit.auth import Principal
 from kit.concurrency import IfMatch, check_if_match, etag
 from kit.db import UnitOfWork
 from kit.deps import Db
-from kit.domain import DomainError, NotFound
+from kit.domain import DomainError, Forbidden, NotFound
 from kit.idempotency import IdempotencyKey, json_response, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
-from warranty import events, store
+from warranty import operations, store
 from warranty.api.common import AnyStaff, UnitWriter, acting_dealer, actor, dealer_scope, ensure_visible
-from warranty.domain import ContractTier, RegisteredUnit, ServiceContract, registered_on_time
+from warranty.domain import (
+    ContractTier,
+    RegisteredUnit,
+    RegistrationStatus,
+    ServiceContract,
+    registered_on_time,
+    registration_status,
+)
 
 router = APIRouter(tags=["units"])
 
@@ -34,7 +44,11 @@ class UnitIn(BaseModel):
     installed_on: date | None = None
     accepted_on: date | None = None
     installer_id: Ref | None = None
-    card_received_on: date | None = None
+    card_received_on: date | None = Field(
+        default=None,
+        description="When the dealer's registration card arrived. A dealer's own registration is its "
+        "card and counts on the day it is made (give today's date or nothing).",
+    )
 
 
 class OwnerOut(BaseModel):
@@ -48,27 +62,33 @@ class UnitOut(BaseModel):
     dealer_id: str
     customer_id: str
     sold_on: date
+    sale_date_known: bool = Field(
+        description="False while a unit known from its installation waits for the card's sale date"
+    )
     installed_on: date | None
     accepted_on: date | None
     installer_id: str | None
     card_received_on: date | None
     registered_on_time: bool
+    registration_status: RegistrationStatus
     owners: list[OwnerOut]
     version: int
 
     @classmethod
-    def of(cls, unit: RegisteredUnit, version: int) -> UnitOut:
+    def of(cls, unit: RegisteredUnit, version: int, *, today: date) -> UnitOut:
         return cls(
             serial=unit.serial,
             model_code=unit.model_code,
             dealer_id=unit.dealer_id,
             customer_id=unit.customer_id,
             sold_on=unit.sold_on,
+            sale_date_known=unit.sale_date_known,
             installed_on=unit.installed_on,
             accepted_on=unit.accepted_on,
             installer_id=unit.installer_id,
             card_received_on=unit.card_received_on,
             registered_on_time=registered_on_time(unit),
+            registration_status=registration_status(unit, today=today),
             owners=[OwnerOut(customer_id=o.customer_id, from_date=o.from_date) for o in unit.owners],
             version=version,
         )
@@ -82,13 +102,22 @@ class BulkOut(BaseModel):
     registered: list[UnitOut]
 
 
-async def register(
-    uow: UnitOfWork, body: UnitIn, *, dealer_id: str, channel: str, subject: str, partner: bool
+def _card_arrival(principal: Principal, stated: date | None, today: date) -> date | None:
+    """A dealer's card arrives when the dealer sends it; only staff record an earlier paper card."""
+    if not principal.is_partner:
+        return stated
+    if stated is not None and stated != today:
+        raise Forbidden(
+            f"a dealer's registration card counts on the day it arrives ({today.isoformat()})",
+            code="card-date-is-arrival",
+        )
+    return today
+
+
+async def _register(
+    uow: UnitOfWork, body: UnitIn, *, dealer_id: str, channel: str, principal: Principal
 ) -> UnitOut:
-    """Register one unit for ``dealer_id`` and emit ``warranty.unit.registered.v1``."""
-    model = await store.get_model(uow.conn, body.model_code)
-    if model is None:
-        raise NotFound(f"product model {body.model_code} not found")
+    today = uow.now().date()
     unit = RegisteredUnit.register(
         serial=body.serial,
         model_code=body.model_code,
@@ -96,41 +125,31 @@ async def register(
         dealer_id=dealer_id,
         sold_on=body.sold_on,
         at=uow.now(),
-        actor=subject,
+        actor=principal.actor,
         installed_on=body.installed_on,
         accepted_on=body.accepted_on,
         installer_id=body.installer_id,
-        card_received_on=body.card_received_on,
+        card_received_on=_card_arrival(principal, body.card_received_on, today),
     )
-    policy = await store.policy_for(uow.conn, model, unit.sold_on)
-    await store.insert_unit(uow.conn, unit, at=uow.now())
-    unit.pull_events()
-    by = events.actor_of(subject, partner=partner)
-    uow.emit(events.unit_registered(unit, model, policy, channel=channel, at=uow.now(), by=by))
-    uow.audit(actor=subject, action="unit.registered", entity_type="unit", entity_id=unit.serial)
-    return UnitOut.of(unit, 1)
+    await operations.register_unit(uow, unit, channel=channel, by=actor(principal), subject=principal.actor)
+    return UnitOut.of(unit, 1, today=today)
 
 
-@router.post("/units", status_code=201)
+@router.post("/units", status_code=201, response_model=UnitOut)
 async def register_unit(
     body: UnitIn, request: Request, db: Db, principal: UnitWriter, key: IdempotencyKey = None
 ) -> Response:
+    """Register a sold unit (``warranty.unit.registered.v1``)."""
     dealer_id = acting_dealer(principal, body.dealer_id)
+    channel = "dealer_api" if principal.is_partner else "agent"
 
     async def create(uow: UnitOfWork) -> UnitOut:
-        return await register(
-            uow,
-            body,
-            dealer_id=dealer_id,
-            channel="dealer_api" if principal.is_partner else "agent",
-            subject=principal.actor,
-            partner=principal.is_partner,
-        )
+        return await _register(uow, body, dealer_id=dealer_id, channel=channel, principal=principal)
 
     return await run_idempotent(request, db, key, create)
 
 
-@router.post("/units/bulk", status_code=201)
+@router.post("/units/bulk", status_code=201, response_model=BulkOut)
 async def register_units_in_bulk(
     body: BulkIn, request: Request, db: Db, principal: UnitWriter, key: IdempotencyKey = None
 ) -> Response:
@@ -142,13 +161,8 @@ async def register_units_in_bulk(
         for index, (unit, dealer_id) in enumerate(zip(body.units, dealers, strict=True)):
             try:
                 out.append(
-                    await register(
-                        uow,
-                        unit,
-                        dealer_id=dealer_id,
-                        channel="bulk_import",
-                        subject=principal.actor,
-                        partner=principal.is_partner,
+                    await _register(
+                        uow, unit, dealer_id=dealer_id, channel="bulk_import", principal=principal
                     )
                 )
             except DomainError as exc:
@@ -160,24 +174,102 @@ async def register_units_in_bulk(
     return await run_idempotent(request, db, key, create)
 
 
-@router.get("/units/{serial}")
+@router.get("/units/{serial}", response_model=UnitOut)
 async def get_unit(serial: str, db: Db, principal: AnyStaff) -> Response:
     async with db.engine.connect() as conn:
         found = await store.get_unit(conn, serial)
     if found is None:
         raise NotFound(f"unit {serial} not found")
     ensure_visible(principal, found[0].dealer_id, f"unit {serial}")
-    return json_response(UnitOut.of(*found), etag=etag(found[1]))
+    return json_response(UnitOut.of(*found, today=db.clock.now().date()), etag=etag(found[1]))
 
 
 @router.get("/units")
 async def list_units(db: Db, principal: AnyStaff, limit: Limit = 50, cursor: Cursor = None) -> Page[UnitOut]:
     after = decode_cursor(cursor)
+    today = db.clock.now().date()
     async with db.engine.connect() as conn:
         rows = await store.list_units(
             conn, dealer_id=dealer_scope(principal), after=str(after[0]) if after else None, limit=limit + 1
         )
-    return page_of([UnitOut.of(u, v) for u, v in rows], limit, lambda u: (u.serial,))
+    return page_of([UnitOut.of(u, v, today=today) for u, v in rows], limit, lambda u: (u.serial,))
+
+
+def _checks(principal: Principal, serial: str, if_match: str | None) -> Callable[[RegisteredUnit, int], None]:
+    def check(unit: RegisteredUnit, version: int) -> None:
+        ensure_visible(principal, unit.dealer_id, f"unit {serial}")
+        check_if_match(if_match, version)
+
+    return check
+
+
+def _changed(change: operations.UnitChange, today: date) -> Response:
+    return json_response(UnitOut.of(change.unit, change.version, today=today), etag=etag(change.version))
+
+
+class InstallationIn(BaseModel):
+    installed_on: date
+    accepted_on: date | None = Field(default=None, description="The customer's acceptance (commissioning)")
+    installer_id: Ref | None = Field(default=None, description="The technician who installed it")
+
+
+@router.post("/units/{serial}/installation", response_model=UnitOut)
+async def record_installation(
+    serial: str, body: InstallationIn, db: Db, principal: UnitWriter, if_match: IfMatch = None
+) -> Response:
+    """Record (or correct) the installation and acceptance dates; under most policies the warranty
+    starts there. Completed installation work orders record it by themselves."""
+    async with db.transaction() as uow:
+        change = await operations.change_unit(
+            uow,
+            serial,
+            lambda unit: unit.record_installation(
+                installed_on=body.installed_on,
+                accepted_on=body.accepted_on,
+                installer_id=body.installer_id,
+                at=uow.now(),
+                actor=principal.actor,
+            ),
+            by=actor(principal),
+            subject=principal.actor,
+            action="unit.installation_recorded",
+            check=_checks(principal, serial, if_match),
+        )
+    return _changed(change, db.clock.now().date())
+
+
+class RegistrationCardIn(BaseModel):
+    received_on: date | None = Field(
+        default=None,
+        description="When a paper card arrived (staff). A dealer's card counts on the day it is sent; "
+        "leave it out.",
+    )
+    sold_on: date | None = Field(
+        default=None, description="The sale date on the card, for a unit first known from its installation"
+    )
+
+
+@router.post("/units/{serial}/registration-card", response_model=UnitOut)
+async def record_registration_card(
+    serial: str, body: RegistrationCardIn, db: Db, principal: UnitWriter, if_match: IfMatch = None
+) -> Response:
+    """The dealer's registration card arrived: the dealer's 20-day rule is judged from its date
+    (day 20 after the sale is on time, day 21 late). The first arrival counts."""
+    async with db.transaction() as uow:
+        today = uow.now().date()
+        received_on = _card_arrival(principal, body.received_on, today) or today
+        change = await operations.change_unit(
+            uow,
+            serial,
+            lambda unit: unit.record_registration_card(
+                received_on=received_on, sold_on=body.sold_on, at=uow.now(), actor=principal.actor
+            ),
+            by=actor(principal),
+            subject=principal.actor,
+            action="unit.registration_card_received",
+            check=_checks(principal, serial, if_match),
+        )
+    return _changed(change, db.clock.now().date())
 
 
 class TransferIn(BaseModel):
@@ -186,40 +278,23 @@ class TransferIn(BaseModel):
     reason: Annotated[str, Field(max_length=300)] = ""
 
 
-@router.post("/units/{serial}/transfer")
+@router.post("/units/{serial}/transfer", response_model=UnitOut)
 async def transfer_unit(
     serial: str, body: TransferIn, db: Db, principal: UnitWriter, if_match: IfMatch = None
 ) -> Response:
+    """Record a new owner from a date (``warranty.unit.transferred.v1``); the warranty stays with the unit."""
     async with db.transaction() as uow:
-        found = await store.get_unit(uow.conn, serial)
-        if found is None:
-            raise NotFound(f"unit {serial} not found")
-        unit, version = found
-        ensure_visible(principal, unit.dealer_id, f"unit {serial}")
-        check_if_match(if_match, version)
-        previous = unit.customer_id
-        unit.transfer_to(
-            body.to_customer_id,
-            transferred_on=body.transferred_on,
-            at=uow.now(),
-            actor=principal.actor,
-            reason=body.reason,
-        )
-        unit.pull_events()
-        version = await store.update_unit(uow.conn, unit, version=version, at=uow.now())
-        uow.emit(
-            events.unit_transferred(
-                unit, version=version, from_customer_id=previous, at=uow.now(), by=actor(principal)
-            )
-        )
-        uow.audit(
-            actor=principal.actor,
-            action="unit.transferred",
-            entity_type="unit",
-            entity_id=serial,
+        change = await operations.transfer_unit(
+            uow,
+            serial,
             to_customer_id=body.to_customer_id,
+            transferred_on=body.transferred_on,
+            reason=body.reason,
+            by=actor(principal),
+            subject=principal.actor,
+            check=_checks(principal, serial, if_match),
         )
-    return json_response(UnitOut.of(unit, version), etag=etag(version))
+    return _changed(change, db.clock.now().date())
 
 
 class ContractIn(BaseModel):
@@ -234,27 +309,23 @@ class ContractIn(BaseModel):
 
 @router.post("/units/{serial}/contracts", status_code=201)
 async def add_service_contract(serial: str, body: ContractIn, db: Db, principal: UnitWriter) -> ContractIn:
+    """Add a service contract that extends the unit's cover."""
+    contract = ServiceContract.for_months(
+        contract_id=body.contract_id,
+        serial=serial,
+        tier=body.tier,
+        starts_on=body.starts_on,
+        months=body.months,
+        covers_parts=body.covers_parts,
+        covers_labour=body.covers_labour,
+        covers_travel=body.covers_travel,
+    )
     async with db.transaction() as uow:
-        found = await store.get_unit(uow.conn, serial)
-        if found is None:
-            raise NotFound(f"unit {serial} not found")
-        ensure_visible(principal, found[0].dealer_id, f"unit {serial}")
-        contract = ServiceContract.for_months(
-            contract_id=body.contract_id,
-            serial=serial,
-            tier=body.tier,
-            starts_on=body.starts_on,
-            months=body.months,
-            covers_parts=body.covers_parts,
-            covers_labour=body.covers_labour,
-            covers_travel=body.covers_travel,
-        )
-        await store.add_contract(uow.conn, contract)
-        uow.audit(
-            actor=principal.actor,
-            action="contract.added",
-            entity_type="unit",
-            entity_id=serial,
-            contract_id=body.contract_id,
+        await operations.add_contract(
+            uow,
+            contract,
+            by=actor(principal),
+            subject=principal.actor,
+            check=_checks(principal, serial, None),
         )
     return body

@@ -28,6 +28,7 @@ from warranty.domain.entitlement import (
     decide_entitlement,
 )
 from warranty.domain.policy import (
+    Catalogue,
     Exclusion,
     FaultCause,
     MaintenancePlan,
@@ -63,6 +64,7 @@ from warranty.domain.units import (
 )
 
 __all__ = [
+    "Catalogue",
     "ContractTier",
     "Coverage",
     "CoverageSpan",

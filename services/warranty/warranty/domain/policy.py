@@ -341,3 +341,24 @@ def policy_in_force(
         subject = f"model {model.code}" if model is not None else "this product"
         raise NotFound(f"no warranty policy was in force for {subject} on {sold_on.isoformat()}")
     return max(candidates, key=lambda p: (p.effective_from, p.version))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every product line, model and policy version, as of one catalogue revision."""
+
+    revision: str
+    lines: Mapping[str, ProductLine]
+    models: Mapping[str, ProductModel]
+    #: line code -> every policy version written for the line or one of its models
+    policies: Mapping[str, Sequence[WarrantyPolicy]]
+
+    def model(self, code: str | None) -> ProductModel | None:
+        return self.models.get(code) if code is not None else None
+
+    def line_of(self, model: ProductModel) -> ProductLine | None:
+        return self.lines.get(model.line_code)
+
+    def policy_for(self, model: ProductModel, sold_on: date) -> WarrantyPolicy:
+        """The policy version in force for ``model`` when a unit was sold on ``sold_on``."""
+        return policy_in_force(self.policies.get(model.line_code, ()), sold_on, model=model)

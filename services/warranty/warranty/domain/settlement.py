@@ -7,6 +7,11 @@ settled, and deducts the amount paid for each old part that did not come back by
 A deduction is taken exactly once, assuming statements of one dealer cover back-to-back periods:
 in the statement whose period holds the part's deadline, or, for a claim approved after its
 deadline had passed, in the statement that pays the claim.
+
+Statements are issued on a schedule (:class:`SettlementSchedule`: by default every calendar
+month, on the 1st of the next month), at most one per dealer and period. Finance may require its
+approval of statements above an amount before they are issued (:func:`needs_finance_approval`);
+whoever prepared a statement cannot approve it (:func:`check_approver`).
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 
-from kit.domain import DomainError, Money
+from kit.domain import DomainError, Forbidden, Money
 from warranty.domain.claims import (
     Claim,
     ClaimRules,
@@ -27,7 +35,7 @@ from warranty.domain.claims import (
     returned_on_time,
 )
 from warranty.domain.claims.records import LineKind
-from warranty.domain.dates import spoken_date
+from warranty.domain.dates import add_months, spoken_date
 
 _PAYABLE = frozenset({ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED})
 
@@ -184,6 +192,95 @@ def _totals(lines: Iterable[StatementLine], deductions: Iterable[Deduction]) -> 
     )
 
 
+def deductions_of(statement: SettlementStatement, claim_id: str) -> tuple[Deduction, ...]:
+    """The deductions the statement takes from one claim."""
+    return tuple(d for d in statement.deductions if d.claim_id == claim_id)
+
+
+# --- the schedule -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class SettlementPeriod:
+    """A settlement period, both ends inclusive."""
+
+    start: date
+    end: date
+
+    def __str__(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+@dataclass(frozen=True)
+class SettlementSchedule:
+    """When statements are issued: periods of ``period_months`` calendar months counted from
+    January (1 = every month, 3 = every quarter), each settled on day ``issue_day`` of the month
+    after it ends, at ``issue_time`` UTC."""
+
+    period_months: int = 1
+    issue_day: int = 1
+    issue_time: time = time(2, 0)
+
+    def __post_init__(self) -> None:
+        if self.period_months not in (1, 2, 3, 4, 6, 12):
+            raise DomainError(
+                "a settlement period is 1, 2, 3, 4, 6 or 12 months (whole parts of a year)",
+                code="bad-settlement-period",
+            )
+        if not 1 <= self.issue_day <= 28:
+            raise DomainError(
+                "statements are issued on day 1 to 28 of a month (every month has it)",
+                code="bad-settlement-day",
+            )
+
+    def period_containing(self, on: date) -> SettlementPeriod:
+        first_month = (on.month - 1) // self.period_months * self.period_months + 1
+        start = date(on.year, first_month, 1)
+        return SettlementPeriod(start, add_months(start, self.period_months) - timedelta(days=1))
+
+    def following(self, period: SettlementPeriod) -> SettlementPeriod:
+        return self.period_containing(period.end + timedelta(days=1))
+
+    def issue_at(self, period: SettlementPeriod) -> datetime:
+        """When the statements of ``period`` are due: day ``issue_day`` of the month after it."""
+        month_after = period.end + timedelta(days=1)
+        day = month_after.replace(day=self.issue_day)
+        return datetime.combine(day, self.issue_time, tzinfo=UTC)
+
+    def next_due(self, now: datetime) -> SettlementPeriod:
+        """The first period whose statements fall due at or after ``now``."""
+        period = self.period_containing(now.astimezone(UTC).date())
+        previous = self.period_containing(period.start - timedelta(days=1))
+        return previous if self.issue_at(previous) >= now else period
+
+
+# --- finance approval ---------------------------------------------------------------------------
+
+
+class StatementStatus(StrEnum):
+    #: prepared, above the approval limit: waits for a finance approval; nothing is paid yet
+    AWAITING_APPROVAL = "awaiting_approval"
+    #: issued: its claims are settled and the dealer is paid the net amount
+    ISSUED = "issued"
+
+
+def needs_finance_approval(statement: SettlementStatement, approval_above: Decimal | None) -> bool:
+    """Whether finance must approve the statement first: it pays more than ``approval_above``
+    (in any one currency, net of deductions). ``None`` means no statement needs approval."""
+    if approval_above is None:
+        return False
+    return any(total.net.amount > approval_above for total in statement.totals)
+
+
+def check_approver(*, prepared_by: str, approver: str) -> None:
+    """Four eyes: the person who prepared a statement cannot also approve it."""
+    if prepared_by == approver:
+        raise Forbidden(
+            "a statement is approved by someone other than the person who prepared it",
+            code="same-preparer-and-approver",
+        )
+
+
 def settle_claims(
     statement: SettlementStatement, claims: Iterable[Claim], *, at: datetime, actor: str
 ) -> None:
@@ -286,6 +383,10 @@ def _money(amount: Money) -> dict[str, str]:
     return {"amount": str(amount.amount), "currency": amount.currency}
 
 
+def _money_of(data: Mapping[str, str]) -> Money:
+    return Money(Decimal(data["amount"]), data["currency"])
+
+
 def statement_to_json(statement: SettlementStatement) -> dict[str, object]:
     """The statement as a JSON-ready dict: dates ISO-8601, money as decimal strings with a currency."""
     return {
@@ -327,3 +428,40 @@ def statement_to_json(statement: SettlementStatement) -> dict[str, object]:
             for t in statement.totals
         ],
     }
+
+
+def statement_from_json(data: Mapping[str, Any]) -> SettlementStatement:
+    """A statement back from :func:`statement_to_json` (for one prepared earlier and issued later)."""
+    lines = tuple(
+        StatementLine(
+            claim_id=line["claim_id"],
+            serial=line["serial"],
+            work_order_id=line["work_order_id"],
+            approved_on=date.fromisoformat(line["approved_on"]),
+            claimed=_money_of(line["claimed"]),
+            approved=_money_of(line["approved"]),
+        )
+        for line in data["claims"]
+    )
+    deductions = tuple(
+        Deduction(
+            claim_id=d["claim_id"],
+            line_id=d["line_id"],
+            part_number=d["part_number"],
+            old_part_serial=d["old_part_serial"],
+            due_on=date.fromisoformat(d["due_on"]),
+            amount=_money_of(d["amount"]),
+            reason=d["reason"],
+        )
+        for d in data["deductions"]
+    )
+    return SettlementStatement(
+        statement_id=data["statement_id"],
+        dealer_id=data["dealer_id"],
+        period_start=date.fromisoformat(data["period_start"]),
+        period_end=date.fromisoformat(data["period_end"]),
+        issued_on=date.fromisoformat(data["issued_on"]),
+        lines=lines,
+        deductions=deductions,
+        totals=_totals(lines, deductions),
+    )

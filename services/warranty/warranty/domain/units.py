@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -88,6 +88,9 @@ class RegisteredUnit:
     installer_id: str | None = None
     #: the day the dealer's registration card (unit + customer details) reached the manufacturer
     card_received_on: date | None = None
+    #: False for a unit first known from its installation: ``sold_on`` stands in with the
+    #: installation date until the dealer's card states the sale date
+    sale_date_known: bool = True
     events: list[UnitEvent] = field(default_factory=list)
 
     @classmethod
@@ -109,9 +112,9 @@ class RegisteredUnit:
         at = require_utc(at)
         if not serial.strip():
             raise DomainError("a unit needs a serial number", code="serial-required")
-        _check_acceptance(installed_on, accepted_on)
-        if card_received_on is not None and card_received_on < sold_on:
-            raise DomainError("a registration card cannot arrive before the sale", code="card-before-sale")
+        _check_acceptance(installed_on, accepted_on, recorded_at=at)
+        if card_received_on is not None:
+            _check_card_date(card_received_on, sold_on=sold_on, recorded_at=at)
         unit = cls(
             serial=serial,
             model_code=model_code,
@@ -130,10 +133,58 @@ class RegisteredUnit:
         )
         return unit
 
+    @classmethod
+    def register_from_installation(
+        cls,
+        *,
+        serial: str,
+        model_code: str,
+        customer_id: str,
+        dealer_id: str,
+        installed_on: date,
+        installer_id: str | None,
+        at: datetime,
+        actor: str,
+    ) -> RegisteredUnit:
+        """A unit first known from its completed installation, before the dealer's card arrived.
+
+        The sale date is not known yet; the installation date stands in for it (the warranty
+        starts at the installation anyway) until the card states it, and no card is on record,
+        so the dealer's 20-day rule is still open.
+        """
+        unit = cls.register(
+            serial=serial,
+            model_code=model_code,
+            customer_id=customer_id,
+            dealer_id=dealer_id,
+            sold_on=installed_on,
+            at=at,
+            actor=actor,
+            installed_on=installed_on,
+            installer_id=installer_id,
+        )
+        unit.sale_date_known = False
+        return unit
+
     @property
     def customer_id(self) -> str:
         """The current owner."""
         return self.owners[-1].customer_id
+
+    def recorded_facts(self) -> dict[str, object]:
+        """What is on record about the unit, by name, to tell which facts a change changed."""
+        return {
+            "model_code": self.model_code,
+            "dealer_id": self.dealer_id,
+            "customer_id": self.customer_id,
+            "owners": tuple((o.customer_id, o.from_date) for o in self.owners),
+            "sale_date": self.sold_on,
+            "sale_date_known": self.sale_date_known,
+            "installation_date": self.installed_on,
+            "acceptance_date": self.accepted_on,
+            "installer_id": self.installer_id,
+            "registration_card_received_on": self.card_received_on,
+        }
 
     def owner_on(self, on: date) -> str | None:
         """Who owned the unit on ``on`` (None before the sale)."""
@@ -154,7 +205,7 @@ class RegisteredUnit:
     ) -> None:
         """Record (or correct) the installation, which starts the warranty where the policy says so."""
         at = require_utc(at)
-        _check_acceptance(installed_on, accepted_on)
+        _check_acceptance(installed_on, accepted_on, recorded_at=at)
         self.installed_on = installed_on
         self.accepted_on = accepted_on
         self.installer_id = installer_id or self.installer_id
@@ -162,13 +213,54 @@ class RegisteredUnit:
             UnitInstallationRecorded(self.serial, installed_on, accepted_on, self.installer_id, at, actor)
         )
 
+    def record_completed_installation(
+        self, *, installed_on: date, installer_id: str | None, at: datetime, actor: str
+    ) -> bool:
+        """Record an installation reported by a completed installation job; True if it changed the unit.
+
+        The first installation starts the warranty: a later installation job (the unit moved or
+        was reinstalled) does not restart it, and an earlier one reported late replaces it.
+        """
+        if self.installed_on is not None and self.installed_on <= installed_on:
+            return False
+        accepted_on = self.accepted_on
+        self.record_installation(
+            installed_on=installed_on, at=at, actor=actor, installer_id=installer_id, accepted_on=accepted_on
+        )
+        return True
+
     def record_registration_card(
-        self, *, received_on: date, at: datetime, actor: str, within_days: int = REGISTRATION_DAYS
+        self,
+        *,
+        received_on: date,
+        at: datetime,
+        actor: str,
+        within_days: int = REGISTRATION_DAYS,
+        sold_on: date | None = None,
     ) -> None:
-        """Record the day the dealer's registration card arrived (the first arrival counts)."""
+        """Record the day the dealer's registration card arrived (the first arrival counts).
+
+        ``sold_on`` is the sale date the card states. It completes a unit first known from its
+        installation; a unit whose sale date is already on record keeps it.
+        """
         at = require_utc(at)
-        if received_on < self.sold_on:
-            raise DomainError("a registration card cannot arrive before the sale", code="card-before-sale")
+        stated = sold_on if sold_on is not None else self.sold_on
+        if stated != self.sold_on:
+            if self.sale_date_known:
+                raise Conflict(
+                    f"unit {self.serial} was sold on {self.sold_on.isoformat()}; the card cannot change that",
+                    code="sale-date-known",
+                )
+            if self.installed_on is not None and stated > self.installed_on:
+                raise DomainError("the sale cannot follow the installation", code="sale-after-installation")
+            if len(self.owners) > 1 and self.owners[1].from_date < stated:
+                raise DomainError("the sale cannot follow a change of owner", code="sale-after-transfer")
+        _check_card_date(received_on, sold_on=stated, recorded_at=at)
+        if stated != self.sold_on:
+            self.sold_on = stated
+            self.owners[0] = replace(self.owners[0], from_date=stated)
+        if sold_on is not None:
+            self.sale_date_known = True
         if self.card_received_on is not None and self.card_received_on <= received_on:
             return
         self.card_received_on = received_on
@@ -207,10 +299,24 @@ class RegisteredUnit:
         return events
 
 
-def _check_acceptance(installed_on: date | None, accepted_on: date | None) -> None:
+def _check_card_date(received_on: date, *, sold_on: date, recorded_at: datetime) -> None:
+    if received_on < sold_on:
+        raise DomainError("a registration card cannot arrive before the sale", code="card-before-sale")
+    if received_on > recorded_at.date():
+        raise DomainError(
+            "a registration card cannot be recorded before it arrives", code="card-in-the-future"
+        )
+
+
+def _check_acceptance(installed_on: date | None, accepted_on: date | None, *, recorded_at: datetime) -> None:
     if accepted_on is not None and (installed_on is None or accepted_on < installed_on):
         raise DomainError(
             "acceptance is recorded on or after the installation", code="acceptance-before-installation"
+        )
+    if max(installed_on or date.min, accepted_on or date.min) > recorded_at.date():
+        raise DomainError(
+            "an installation or acceptance cannot be recorded before it happens",
+            code="installation-in-the-future",
         )
 
 

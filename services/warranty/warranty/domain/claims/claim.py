@@ -5,13 +5,17 @@ returned_for_information -> (resubmitted) -> submitted ...; approved and partial
 are settled through a dealer's settlement statement. Every transition is checked against
 :data:`CLAIM_STATES` (an illegal one raises ``IllegalTransition`` with the allowed actions) and
 recorded with its time and actor.
+
+A claim the appraisal leaves to a person must be decided within the review period (default
+:data:`REVIEW_WITHIN`, counted from when it joined the reviewer queue); one still waiting after
+its deadline is escalated once per stay in the queue, which flags it to reviewers and supervisors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from kit.domain import DomainError, IllegalTransition, Money, StateMachine
@@ -58,6 +62,8 @@ CLAIM_STATES: StateMachine[ClaimState] = StateMachine(
 EDITABLE_STATES = frozenset({ClaimState.DRAFT, ClaimState.RETURNED_FOR_INFORMATION})
 #: states whose approved amount is owed to the dealer (until settled) or was paid
 PAYABLE_STATES = frozenset({ClaimState.APPROVED, ClaimState.PARTIALLY_APPROVED, ClaimState.SETTLED})
+#: how long a reviewer has to decide a claim from the moment it joins the queue
+REVIEW_WITHIN = timedelta(days=5)
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,10 @@ class Claim:
     approved_amount: Money | None = None
     decided_at: datetime | None = None
     statement_id: str | None = None
+    #: when a reviewer must have decided, set as the claim joins the reviewer queue
+    review_due_at: datetime | None = None
+    #: when the claim was escalated for waiting past ``review_due_at`` (this stay in the queue)
+    escalated_at: datetime | None = None
     events: list[ClaimEvent] = field(default_factory=list)
 
     @classmethod
@@ -173,6 +183,15 @@ class Claim:
     def in_review_queue(self) -> bool:
         return self.state is ClaimState.UNDER_REVIEW
 
+    def review_overdue(self, now: datetime) -> bool:
+        """Still in the reviewer queue on or after its review deadline."""
+        return self.in_review_queue and self.review_due_at is not None and now >= self.review_due_at
+
+    @property
+    def escalated(self) -> bool:
+        """Escalated during its current stay in the reviewer queue."""
+        return self.in_review_queue and self.escalated_at is not None
+
     def allowed_actions(self) -> list[str]:
         return CLAIM_STATES.allowed_actions(self.state)
 
@@ -214,19 +233,48 @@ class Claim:
             ClaimSubmitted(self.claim_id, self.dealer_id, self.serial, self.total, True, at, actor)
         )
 
-    def start_review(self, *, at: datetime, actor: str) -> None:
-        self._move("start_review", at, actor)
+    def start_review(self, *, at: datetime, actor: str, review_within: timedelta = REVIEW_WITHIN) -> None:
+        """Put the claim in the reviewer queue, due for a decision ``review_within`` from now."""
+        at = self._move("start_review", at, actor)
+        self.review_due_at = at + review_within
+        self.escalated_at = None
 
-    def apply_appraisal(self, appraisal: Appraisal, *, at: datetime, actor: str) -> None:
+    def escalate_overdue_review(self, *, at: datetime, actor: str) -> bool:
+        """Escalate the claim if it is still waiting for a reviewer past its deadline; True if it was.
+
+        A claim is escalated once per stay in the queue; a decision, or a return to the dealer
+        and a resubmission (which starts a new review period), ends the stay.
+        """
+        at = require_utc(at)
+        if not self.review_overdue(at) or self.escalated_at is not None:
+            return False
+        assert self.review_due_at is not None
+        self.escalated_at = at
+        self.history.append(
+            ClaimTransition(
+                "escalate",
+                self.state,
+                self.state,
+                at,
+                actor,
+                f"no review decision by {self.review_due_at.isoformat()}",
+            )
+        )
+        return True
+
+    def apply_appraisal(
+        self, appraisal: Appraisal, *, at: datetime, actor: str, review_within: timedelta = REVIEW_WITHIN
+    ) -> None:
         """Record an appraisal and act on it: approve, partially approve or reject automatically,
-        or leave the claim in the reviewer queue. A claim already under review can be appraised
-        again (e.g. when its old part arrives)."""
+        or leave the claim in the reviewer queue (due for a decision within ``review_within``). A
+        claim already under review can be appraised again (e.g. when its old part arrives); it
+        keeps its deadline."""
         if appraisal.claim_id != self.claim_id:
             raise DomainError(
                 f"appraisal of {appraisal.claim_id} applied to {self.claim_id}", code="wrong-claim"
             )
         if self.state is ClaimState.SUBMITTED:
-            self.start_review(at=at, actor=actor)
+            self.start_review(at=at, actor=actor, review_within=review_within)
         elif self.state is not ClaimState.UNDER_REVIEW:
             raise IllegalTransition("claim", self.state, "appraise", self.allowed_actions())
         self.appraisals.append(appraisal)
