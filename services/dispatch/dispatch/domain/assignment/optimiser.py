@@ -27,7 +27,7 @@ class OptimiserSettings:
     to reach it) a run is exactly repeatable for the same problem and ``seed``; otherwise the clock
     decides how far the search gets."""
 
-    time_limit: float = 1.7
+    time_limit: float = 1.85  # measured: under 2 s in all, and the last 0.15 s buys ~1.5% of objective
     seed: int = 0
     max_iterations: int | None = None
     engine: Literal["local_search", "routing"] = "local_search"
