@@ -10,7 +10,7 @@ from typing import Any
 from dispatch import events, store
 from dispatch.domain import escalation
 from dispatch.domain.billing import Billing, BillingBasis
-from dispatch.domain.network import RegionGrade
+from dispatch.domain.network import RegionGrade, counted_on
 from dispatch.domain.values import Actor, GeoPoint, PartNeed, Priority, Role, TimeWindow, WorkOrderType
 from dispatch.domain.work_orders import Site, UnitRef, WorkOrder
 from kit.concurrency import check_if_match
@@ -51,6 +51,7 @@ async def open_work_order(
     if ticket_id is not None:
         kept = await store.entitlement_for_ticket(uow, ticket_id)
         billing = billing_from(kept) if kept else None
+    policy, calendar = counted_on(await store.region_calendar(uow, region_id))
     order = WorkOrder.open(
         id=work_order_id,
         type=type,
@@ -65,6 +66,8 @@ async def open_work_order(
         availability=availability or (),
         needed_parts=needed_parts or (),
         billing=billing,
+        policy=policy,
+        calendar=calendar,
     )
     facts = await add_opened(uow, order, address=address, facts=facts)
     return order, facts

@@ -10,6 +10,7 @@ from typing import Any
 
 from dispatch import commands, store
 from dispatch.domain.maintenance import MaintenancePlan, next_request_on, open_visit, visits_to_request
+from dispatch.domain.network import counted_on
 from dispatch.domain.values import Actor
 from dispatch.domain.work_orders import UnitRef, WorkOrder, WorkOrderState
 from kit.db import UnitOfWork
@@ -163,7 +164,16 @@ async def request_due_visits(uow: UnitOfWork, timer: Timer) -> None:
             work_order_id=work_order_id,
         ):
             continue
-        order: WorkOrder = open_visit(plan, request, work_order_id=work_order_id, at=now, actor=PLANNER)
+        policy, calendar = counted_on(await store.region_calendar(uow, plan.site.region_id))
+        order: WorkOrder = open_visit(
+            plan,
+            request,
+            work_order_id=work_order_id,
+            at=now,
+            actor=PLANNER,
+            policy=policy,
+            calendar=calendar,
+        )
         await commands.add_opened(
             uow,
             order,

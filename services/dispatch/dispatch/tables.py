@@ -40,6 +40,9 @@ centres = Table(
     Column("warehouse_location_id", String(64), nullable=True),
     # regions served besides the ones the centre is responsible for (a service point's coverage)
     Column("region_ids", JSON, nullable=False, server_default=text("'[]'")),
+    # the business calendar its service levels count in (null: the wall clock), and its ETag version
+    Column("calendar", JSON, nullable=True),
+    Column("calendar_version", Integer, nullable=False, server_default=text("0")),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
+from dispatch.domain.calendar import ALWAYS_OPEN, WorkingCalendar
 from dispatch.domain.network import DEFAULT_SERVICE_LEVELS, ServiceLevelPolicy
 from dispatch.domain.values import Actor, Priority, TimeWindow, WorkOrderType, ensure_utc
 from dispatch.domain.work_orders import Site, UnitRef, WorkOrder
@@ -133,6 +134,7 @@ def open_visit(
     at: datetime,
     actor: Actor,
     policy: ServiceLevelPolicy = DEFAULT_SERVICE_LEVELS,
+    calendar: WorkingCalendar = ALWAYS_OPEN,
 ) -> WorkOrder:
     """The preventive maintenance work order for ``request``, available across the visit's window."""
     at = ensure_utc(at)
@@ -152,4 +154,5 @@ def open_visit(
         planned_until=window.end,
         maintenance_plan_id=plan.id,
         policy=policy,
+        calendar=calendar,
     )

@@ -4,7 +4,7 @@ cover with their A/B/C grade, and the service levels each grade promises (config
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
@@ -118,6 +118,20 @@ class ServiceLevelPolicy:
 
 
 DEFAULT_SERVICE_LEVELS = ServiceLevelPolicy()
+
+
+def counted_on(
+    calendar: WorkingCalendar | None, policy: ServiceLevelPolicy = DEFAULT_SERVICE_LEVELS
+) -> tuple[ServiceLevelPolicy, WorkingCalendar]:
+    """The policy and calendar of a work order whose responsible centre keeps ``calendar``.
+
+    A centre with its own business calendar counts every service-level duration in its working time:
+    nights, weekends and holidays it is closed do not count (a round-the-clock centre keeps a calendar
+    open all day every day). A centre without one counts on the wall clock, as ``policy`` says.
+    """
+    if calendar is None:
+        return policy, ALWAYS_OPEN
+    return replace(policy, count_working_time_only=True), calendar
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.engine import RowMapping
 
 from dispatch import tables as t
+from kit.calendar import BusinessCalendar
+from kit.concurrency import check_if_match
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
 
@@ -44,6 +47,51 @@ async def list_rows(uow: UnitOfWork, table: Any) -> list[RowMapping]:
 async def region_grade(uow: UnitOfWork, region_id: str) -> str | None:
     query = select(t.regions.c.grade).where(t.regions.c.id == region_id)
     return (await uow.conn.execute(query)).scalars().first()
+
+
+async def centre_calendar(uow: UnitOfWork, centre_id: str) -> tuple[BusinessCalendar | None, int]:
+    """The centre's business calendar (``None``: it counts on the wall clock) and its version."""
+    row = await get_row(uow, t.centres, centre_id)
+    stored = row["calendar"]
+    return (None if stored is None else calendar_of(stored)), int(row["calendar_version"])
+
+
+async def set_centre_calendar(
+    uow: UnitOfWork, centre_id: str, calendar: BusinessCalendar | None, *, if_match: str | None
+) -> int:
+    """Keep the centre's calendar (``None`` removes it) unless ``if_match`` names an older version; the new
+    version."""
+    c = t.centres.c
+    query = select(c.calendar_version).where(c.id == centre_id).with_for_update()
+    version = (await uow.conn.execute(query)).scalars().first()
+    if version is None:
+        raise NotFound(f"service centre {centre_id} not found")
+    check_if_match(if_match, int(version))
+    await uow.conn.execute(
+        update(t.centres)
+        .where(c.id == centre_id)
+        .values(calendar=None if calendar is None else calendar_json(calendar), calendar_version=version + 1)
+    )
+    return int(version) + 1
+
+
+async def region_calendar(uow: UnitOfWork, region_id: str) -> BusinessCalendar | None:
+    """The business calendar of the centre responsible for the region; ``None`` when it keeps none."""
+    query = (
+        select(t.centres.c.calendar)
+        .select_from(t.regions.join(t.centres, t.regions.c.centre_id == t.centres.c.id))
+        .where(t.regions.c.id == region_id)
+    )
+    stored = (await uow.conn.execute(query)).scalars().first()
+    return None if stored is None else calendar_of(stored)
+
+
+def calendar_json(calendar: BusinessCalendar) -> dict[str, Any]:
+    return calendar.to_json()
+
+
+def calendar_of(data: Mapping[str, Any]) -> BusinessCalendar:
+    return BusinessCalendar.from_json(data)
 
 
 async def report_position(

@@ -11,8 +11,11 @@ from sqlalchemy.engine import RowMapping
 
 from dispatch import codec
 from dispatch import tables as t
+from dispatch.domain.calendar import WorkingCalendar
 from dispatch.domain.escalation import TimerKind, timers_for
+from dispatch.domain.network import counted_on
 from dispatch.domain.work_orders import OPEN, WorkOrder
+from dispatch.store.network import region_calendar
 from kit import scheduler
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
@@ -165,12 +168,14 @@ async def load_row(uow: UnitOfWork, work_order_id: str, *, for_update: bool = Tr
 
 
 async def load_work_order(uow: UnitOfWork, work_order_id: str) -> tuple[WorkOrder, RowMapping]:
+    """The order to act on, counting its service levels on the calendar its region's centre keeps now."""
     row = await load_row(uow, work_order_id)
-    return restore(row), row
+    return restore(row, calendar=await region_calendar(uow, row["region_id"])), row
 
 
-def restore(row: Mapping[Any, Any]) -> WorkOrder:
-    return codec.work_order_of(row["snapshot"])
+def restore(row: Mapping[Any, Any], *, calendar: WorkingCalendar | None = None) -> WorkOrder:
+    policy, counted_calendar = counted_on(calendar)
+    return codec.work_order_of(row["snapshot"], policy=policy, calendar=counted_calendar)
 
 
 async def work_order_for_ticket(uow: UnitOfWork, ticket_id: str) -> str | None:

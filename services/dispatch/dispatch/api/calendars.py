@@ -1,0 +1,109 @@
+"""The business calendar of each service centre: the working time its regions' service levels count in."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch import store
+from dispatch.api.common import Dispatcher, Reader
+from kit.calendar import BusinessCalendar
+from kit.concurrency import IfMatch, etag
+from kit.deps import Db
+
+router = APIRouter(tags=["network"])
+
+
+class HoursDto(BaseModel):
+    opens: time
+    closes: time = Field(description="00:00 means midnight at the end of the day")
+
+
+class CalendarIn(BaseModel):
+    """Local opening hours per weekday (0 = Monday; a weekday left out is closed) and closed dates."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "timezone": "Europe/Berlin",
+                    "working_hours": {str(day): {"opens": "08:00", "closes": "18:00"} for day in range(5)},
+                    "holidays": ["2026-12-25", "2026-12-26"],
+                }
+            ]
+        }
+    )
+
+    timezone: Annotated[str, Field(min_length=1, max_length=64, description="IANA time zone")]
+    working_hours: dict[Annotated[int, Field(ge=0, le=6)], HoursDto] = Field(max_length=7)
+    holidays: list[date] = Field(default_factory=list, max_length=400)
+
+    def domain(self) -> BusinessCalendar:
+        """The calendar, checked (a known time zone, each day closing after it opens)."""
+        return BusinessCalendar(
+            timezone=self.timezone,
+            working_hours={day: (h.opens, h.closes) for day, h in self.working_hours.items()},
+            holidays=frozenset(self.holidays),
+        )
+
+    @classmethod
+    def of(cls, calendar: BusinessCalendar) -> CalendarIn:
+        return cls(
+            timezone=calendar.timezone,
+            working_hours={
+                day: HoursDto(opens=opening, closes=closing)
+                for day, (opening, closing) in sorted(calendar.working_hours.items())
+            },
+            holidays=sorted(calendar.holidays),
+        )
+
+
+class CentreCalendarOut(BaseModel):
+    centre_id: str
+    counts_on: Literal["working_time", "wall_clock"] = Field(
+        description="What the service levels of the centre's regions count: its working time when it keeps "
+        "a calendar, else the wall clock"
+    )
+    calendar: CalendarIn | None
+
+
+def _answer(
+    centre_id: str, calendar: BusinessCalendar | None, version: int, response: Response
+) -> CentreCalendarOut:
+    response.headers["ETag"] = etag(version)
+    return CentreCalendarOut(
+        centre_id=centre_id,
+        counts_on="wall_clock" if calendar is None else "working_time",
+        calendar=None if calendar is None else CalendarIn.of(calendar),
+    )
+
+
+@router.get("/centres/{centre_id}/calendar", summary="The centre's business calendar")
+async def get_calendar(centre_id: str, db: Db, _: Reader, response: Response) -> CentreCalendarOut:
+    async with db.transaction() as uow:
+        calendar, version = await store.centre_calendar(uow, centre_id)
+    return _answer(centre_id, calendar, version, response)
+
+
+@router.put("/centres/{centre_id}/calendar", summary="Set the centre's business calendar")
+async def put_calendar(
+    centre_id: str, body: CalendarIn, db: Db, _: Dispatcher, response: Response, if_match: IfMatch = None
+) -> CentreCalendarOut:
+    """From now on, the service-level deadlines of work orders in the regions the centre is responsible for
+    count in its working time: nights, weekends and holidays it is closed do not count. Deadlines already
+    set stay until the order's clock restarts (an escalation to on site, a hand-over to a dealer, arrival).
+    ``If-Match`` the ETag of the calendar read (412 when it changed since)."""
+    calendar = body.domain()
+    async with db.transaction() as uow:
+        version = await store.set_centre_calendar(uow, centre_id, calendar, if_match=if_match)
+    return _answer(centre_id, calendar, version, response)
+
+
+@router.delete("/centres/{centre_id}/calendar", status_code=204, summary="Count on the wall clock again")
+async def delete_calendar(centre_id: str, db: Db, _: Dispatcher, if_match: IfMatch = None) -> Response:
+    async with db.transaction() as uow:
+        version = await store.set_centre_calendar(uow, centre_id, None, if_match=if_match)
+    return Response(status_code=204, headers={"ETag": etag(version)})
