@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kit.domain import DomainError
@@ -68,6 +69,29 @@ class BusinessCalendar:
 
     def __hash__(self) -> int:
         return hash((self.timezone, tuple(sorted(self.working_hours.items())), self.holidays))
+
+    def to_json(self) -> dict[str, Any]:
+        """The calendar as JSON (how services store it): zone, hours per ISO weekday key, holidays."""
+        return {
+            "timezone": self.timezone,
+            "working_hours": {
+                str(day): [opening.isoformat("minutes"), closing.isoformat("minutes")]
+                for day, (opening, closing) in sorted(self.working_hours.items())
+            },
+            "holidays": sorted(day.isoformat() for day in self.holidays),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> BusinessCalendar:
+        """The calendar ``to_json`` wrote."""
+        return cls(
+            timezone=str(data["timezone"]),
+            working_hours={
+                int(day): (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
+                for day, span in data["working_hours"].items()
+            },
+            holidays=frozenset(date.fromisoformat(day) for day in data.get("holidays", [])),
+        )
 
     @classmethod
     def always_open(cls) -> BusinessCalendar:

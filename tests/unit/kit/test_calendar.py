@@ -158,3 +158,14 @@ def test_working_time_between_start_and_due_is_the_duration(
     due = OFFICE.add_working_time(start, duration)
     assert due >= start
     assert OFFICE.working_time_between(start, due) == duration
+
+
+def test_a_calendar_stored_as_json_reads_back_the_same() -> None:
+    calendar = BusinessCalendar(
+        timezone="Europe/Berlin",
+        working_hours={0: (time(8, 0), time(17, 30)), 5: (time(9, 0), time(12, 0))},
+        holidays=frozenset({GOOD_FRIDAY, EASTER_MONDAY}),
+    )
+    stored = calendar.to_json()
+    assert stored["working_hours"] == {"0": ["08:00", "17:30"], "5": ["09:00", "12:00"]}
+    assert BusinessCalendar.from_json(stored) == calendar

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import time as monotonic_time
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -300,24 +300,8 @@ def rule_of(data: Mapping[str, Any]) -> SlaRule:
 
 
 def calendar_json(calendar: BusinessCalendar) -> dict[str, Any]:
-    return {
-        "timezone": calendar.timezone,
-        "working_hours": {
-            str(day): [opening.isoformat("minutes"), closing.isoformat("minutes")]
-            for day, (opening, closing) in sorted(calendar.working_hours.items())
-        },
-        "holidays": sorted(day.isoformat() for day in calendar.holidays),
-    }
+    return calendar.to_json()
 
 
 def calendar_of(data: Mapping[str, Any]) -> BusinessCalendar:
-    hours: dict[int, tuple[time, time]] = {
-        int(day): (time.fromisoformat(span[0]), time.fromisoformat(span[1]))
-        for day, span in data["working_hours"].items()
-    }
-    holidays: Sequence[str] = data.get("holidays", [])
-    return BusinessCalendar(
-        timezone=str(data["timezone"]),
-        working_hours=hours,
-        holidays=frozenset(date.fromisoformat(day) for day in holidays),
-    )
+    return BusinessCalendar.from_json(data)
