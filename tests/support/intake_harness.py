@@ -16,6 +16,7 @@ import aio_pika
 import httpx
 from fastapi import FastAPI
 from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url, wait_until
+from seen_events import SeenEvents
 
 from contracts.envelope import EventPayload, new_event
 from intake.app import service
@@ -30,7 +31,7 @@ T0 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # a Monday morning
 ROLES = {"api", "consumer", "relay", "scheduler"}
 
 
-class Intake:
+class Intake(SeenEvents):
     """A running intake with an HTTP client, the clock it reads, and the events it published."""
 
     def __init__(self, name: str, settings: Settings, clock: ManualClock) -> None:
@@ -77,25 +78,6 @@ class Intake:
         assert self.app is not None
         fired: int = await self.app.state.runtime.scheduler.run_due()
         return fired
-
-    async def event(self, event_type: str, within: float = 15, **match: Any) -> dict[str, Any]:
-        """The data of the first event of ``event_type`` from this service whose fields match."""
-
-        async def found() -> bool:
-            return any(self._matches(e, event_type, match) for e in self.seen)
-
-        await wait_until(found, timeout=within, interval=0.05, what=f"{event_type} {match}")
-        return next(e["data"] for e in self.seen if self._matches(e, event_type, match))
-
-    def events(self, event_type: str, **match: Any) -> list[dict[str, Any]]:
-        return [e["data"] for e in self.seen if self._matches(e, event_type, match)]
-
-    def _matches(self, event: dict[str, Any], event_type: str, match: dict[str, Any]) -> bool:
-        return (
-            event["type"] == event_type
-            and event["source"].endswith("/" + self.name)
-            and all(event["data"].get(k) == v for k, v in match.items())
-        )
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[httpx.AsyncClient]:

@@ -14,6 +14,7 @@ from typing import Any
 import aio_pika
 import httpx
 from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url, wait_until
+from seen_events import SeenEvents
 from sqlalchemy import select
 
 from contracts.envelope import EventPayload, new_event
@@ -29,7 +30,7 @@ from warranty.app import service
 ROLES = {"api", "consumer", "relay", "scheduler"}
 
 
-class Warranty:
+class Warranty(SeenEvents):
     """A running warranty service with an HTTP client per caller and a tap on the events exchange.
 
     ``restart()`` stops the service and starts it again on the same database and queues (with the
@@ -146,25 +147,6 @@ class Warranty:
                 return (await conn.execute(query)).first() is not None
 
         await wait_until(handled, timeout=within, what=f"event {event_id} consumed")
-
-    async def event(self, event_type: str, within: float = 20, **match: Any) -> dict[str, Any]:
-        """The data of the first event of ``event_type`` (from this service) whose fields match."""
-
-        async def found() -> bool:
-            return any(self._matches(e, event_type, match) for e in self.seen)
-
-        await wait_until(found, timeout=within, interval=0.1, what=f"{event_type} {match}")
-        return next(e["data"] for e in self.seen if self._matches(e, event_type, match))
-
-    def events(self, event_type: str, **match: Any) -> list[dict[str, Any]]:
-        return [e["data"] for e in self.seen if self._matches(e, event_type, match)]
-
-    def _matches(self, event: dict[str, Any], event_type: str, match: dict[str, Any]) -> bool:
-        return (
-            event["type"] == event_type
-            and event["source"].endswith("/" + self.name)
-            and all(event["data"].get(k) == v for k, v in match.items())
-        )
 
 
 @asynccontextmanager

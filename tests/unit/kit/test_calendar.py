@@ -137,8 +137,11 @@ def test_calendar_that_never_opens_cannot_count_working_time() -> None:
 def test_calendar_is_immutable_and_hashable() -> None:
     hours = {0: (time(8, 0), time(17, 0))}
     calendar = BusinessCalendar(timezone="UTC", working_hours=hours)
-    hours[1] = (time(8, 0), time(17, 0))
-    assert 1 not in calendar.working_hours
+    hours[1] = (time(8, 0), time(17, 0))  # the caller's dict changing later changes nothing
+    assert dict(calendar.working_hours) == {0: (time(8, 0), time(17, 0))}
+    assert not calendar.is_working(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))  # Tuesday stays closed
+    with pytest.raises(TypeError):
+        calendar.working_hours[2] = (time(8, 0), time(17, 0))  # type: ignore[index]
     assert hash(calendar) == hash(
         BusinessCalendar(timezone="UTC", working_hours={0: (time(8, 0), time(17, 0))})
     )
