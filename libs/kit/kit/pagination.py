@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
+from sqlalchemy import ColumnElement, and_, or_
 
 from kit.domain import DomainError
 
@@ -45,3 +46,14 @@ def page_of(rows: list[T], limit: int, cursor_of: Any) -> Page[T]:
     more = len(rows) > limit
     items = rows[:limit]
     return Page(items=items, next_cursor=encode_cursor(*cursor_of(items[-1])) if more and items else None)
+
+
+def after_row(
+    order: ColumnElement[Any], tiebreak: ColumnElement[Any], last: tuple[Any, Any], *, descending: bool
+) -> ColumnElement[bool]:
+    """The keyset condition for the page after ``last`` (the previous page's last sort value and id) of a
+    list ordered by ``order`` then ``tiebreak``, both descending or both ascending."""
+    value, key = last
+    if descending:
+        return or_(order < value, and_(order == value, tiebreak < key))
+    return or_(order > value, and_(order == value, tiebreak > key))

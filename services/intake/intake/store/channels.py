@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import Select
@@ -19,6 +19,7 @@ from intake.domain.hotline import Call
 from intake.tables import channels as t
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
+from kit.pagination import after_row
 
 # --- helpers ---------------------------------------------------------------------------------------
 
@@ -157,9 +158,7 @@ async def list_calls(
     if customer_number:
         query = query.where(c.customer_number == customer_number)
     if after:
-        query = query.where(
-            or_(c.created_at < after[0], and_(c.created_at == after[0], c.call_id < after[1]))
-        )
+        query = query.where(after_row(c.created_at, c.call_id, after, descending=True))
     return await _all(uow, query)
 
 
@@ -274,7 +273,7 @@ async def list_callbacks(
     if due_before:
         query = query.where(c.due_at <= due_before)
     if after:
-        query = query.where(or_(c.due_at > after[0], and_(c.due_at == after[0], c.id > after[1])))
+        query = query.where(after_row(c.due_at, c.id, after, descending=False))
     return [callback_of(row) for row in await _all(uow, query)]
 
 
@@ -424,7 +423,7 @@ async def list_emails(
     if ticket_id:
         query = query.where(c.ticket_id == ticket_id)
     if after:
-        query = query.where(or_(c.received_at < after[0], and_(c.received_at == after[0], c.id < after[1])))
+        query = query.where(after_row(c.received_at, c.id, after, descending=True))
     return await _all(uow, query)
 
 
@@ -528,7 +527,7 @@ async def list_faxes(
     if status:
         query = query.where(c.status == status)
     if after:
-        query = query.where(or_(c.received_at < after[0], and_(c.received_at == after[0], c.id < after[1])))
+        query = query.where(after_row(c.received_at, c.id, after, descending=True))
     return await _all(uow, query)
 
 
@@ -590,9 +589,7 @@ async def list_quarantine(
     if reason_code:
         query = query.where(c.reason_code == reason_code)
     if after:
-        query = query.where(
-            or_(c.quarantined_at < after[0], and_(c.quarantined_at == after[0], c.id < after[1]))
-        )
+        query = query.where(after_row(c.quarantined_at, c.id, after, descending=True))
     return await _all(uow, query)
 
 

@@ -21,6 +21,7 @@ from intake.store.rows import aware
 from intake.tables.customers import contact_history, contact_points, customer_units, customers
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
+from kit.pagination import after_row
 
 PHONE = "phone"
 EMAIL = "email"
@@ -183,7 +184,7 @@ async def search_customers(
         query = query.where(c.merged_into.is_(None))
     if after:
         key, last_id = str(after[0]), str(after[1])
-        query = query.where(or_(c.name_key > key, and_(c.name_key == key, c.id > last_id)))
+        query = query.where(after_row(c.name_key, c.id, (key, last_id), descending=False))
     return [StoredCustomer(customer_of(r.doc), r.version) for r in await uow.conn.execute(query)]
 
 

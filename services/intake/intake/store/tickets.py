@@ -26,6 +26,7 @@ from intake.tables.tickets import (
 )
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
+from kit.pagination import after_row
 
 MAX_MERGE_HOPS = 10
 
@@ -212,7 +213,7 @@ async def list_tickets(
         query = query.where(any_breach if where.breached else ~any_breach)
     if after:
         at, last_id = datetime.fromisoformat(str(after[0])), str(after[1])
-        query = query.where(or_(c.opened_at < at, and_(c.opened_at == at, c.id < last_id)))
+        query = query.where(after_row(c.opened_at, c.id, (at, last_id), descending=True))
     return [StoredTicket(ticket_of(r.doc), r.version) for r in await uow.conn.execute(query)]
 
 
