@@ -52,7 +52,12 @@ async def serial(warranty: Warranty, catalogue: None) -> str:
         "customer_id": "c-1",
         "sold_on": (TODAY - timedelta(days=2)).isoformat(),
     }
-    assert (await warranty.call("POST", "/units", "dealer", dealer_id=DEALER, json=unit)).status_code == 201
+    registered = await warranty.call("POST", "/units", "dealer", dealer_id=DEALER, json=unit)
+    assert registered.status_code == 201
+    assert (
+        registered.headers["ETag"]
+        == (await warranty.call("GET", f"/units/{serial}", "admin")).headers["ETag"]
+    )
     return serial
 
 
@@ -68,7 +73,10 @@ async def _draft(w: Warranty, serial: str) -> Any:
 async def test_a_dealer_corrects_its_draft_and_submits_it(warranty: Warranty, serial: str) -> None:
     draft = await _draft(warranty, serial)
     claim_id = draft.json()["claim_id"]
-    etag = (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=DEALER)).headers["ETag"]
+    etag = draft.headers["ETag"]  # the create answers with the version to edit against
+    assert (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=DEALER)).headers[
+        "ETag"
+    ] == etag
     edited = await warranty.call(
         "PUT", f"/claims/{claim_id}", "dealer", dealer_id=DEALER, json=_content(), headers={"If-Match": etag}
     )
@@ -94,7 +102,10 @@ async def test_a_dealer_corrects_its_draft_and_submits_it(warranty: Warranty, se
 async def test_an_edit_from_a_stale_copy_is_refused(warranty: Warranty, serial: str) -> None:
     draft = await _draft(warranty, serial)
     claim_id = draft.json()["claim_id"]
-    etag = (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=DEALER)).headers["ETag"]
+    etag = draft.headers["ETag"]  # the create answers with the version to edit against
+    assert (await warranty.call("GET", f"/claims/{claim_id}", "dealer", dealer_id=DEALER)).headers[
+        "ETag"
+    ] == etag
     first = await warranty.call(
         "PUT", f"/claims/{claim_id}", "agent", json=_content(), headers={"If-Match": etag}
     )

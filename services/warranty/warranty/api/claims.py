@@ -224,7 +224,7 @@ async def create_claim(
         )
         return ClaimOut.of(claim, claim_number=number, origin=origin, version=version)
 
-    return await run_idempotent(request, db, key, create)
+    return await run_idempotent(request, db, key, create, headers=_etag_of)
 
 
 async def _load(
@@ -400,3 +400,9 @@ async def return_claim(
         if_match,
         lambda c, at: c.return_for_information(at=at, actor=principal.actor, questions=body.questions),
     )
+
+
+def _etag_of(created: BaseModel) -> dict[str, str]:
+    """The ETag of what was just created, so the next change can send ``If-Match`` straight away."""
+    assert isinstance(created, ClaimOut)
+    return {"ETag": etag(created.version)}

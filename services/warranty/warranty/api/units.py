@@ -146,7 +146,7 @@ async def register_unit(
     async def create(uow: UnitOfWork) -> UnitOut:
         return await _register(uow, body, dealer_id=dealer_id, channel=channel, principal=principal)
 
-    return await run_idempotent(request, db, key, create)
+    return await run_idempotent(request, db, key, create, headers=_etag_of)
 
 
 @router.post("/units/bulk", status_code=201, response_model=BulkOut)
@@ -329,3 +329,9 @@ async def add_service_contract(serial: str, body: ContractIn, db: Db, principal:
             check=_checks(principal, serial, None),
         )
     return body
+
+
+def _etag_of(created: BaseModel) -> dict[str, str]:
+    """The ETag of what was just created, so the next change can send ``If-Match`` straight away."""
+    assert isinstance(created, UnitOut)
+    return {"ETag": etag(created.version)}
