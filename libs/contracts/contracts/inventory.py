@@ -148,6 +148,44 @@ class StockLow(EventPayload):
     detected_at: UtcDateTime
 
 
+StockMovement = Literal[
+    "receipt",
+    "issue",
+    "transfer_in",
+    "transfer_out",
+    "reservation",
+    "release",
+    "consumption",
+    "return",
+    "count_adjustment",
+]
+
+
+@event("inventory.stock.changed.v1", subject="part_number")
+class StockChanged(EventPayload):
+    """A part's stock level at a location changed.
+
+    Emitted by inventory after every movement booked at a location (receipt, issue, transfer,
+    reservation, release, consumption, return, count). It carries the absolute levels after the
+    movement, not a delta, and a ``sequence`` that grows by at least one with each movement of the
+    part at the location: a consumer keeps the copy with the highest sequence it has seen and
+    ignores older or repeated ones. Dispatch keeps what each van holds, to prefer technicians
+    whose van carries the parts a job needs.
+    """
+
+    part_number: PartNumber
+    location: StockLocation
+    on_hand: int = Field(ge=0)
+    reserved: int = Field(ge=0)
+    available: int = Field(description="What can still be reserved: on hand less reserved")
+    sequence: int = Field(
+        ge=1, le=2**63 - 1, description="Grows with each movement of this part at this location"
+    )
+    movement: StockMovement | None = Field(default=None, description="The movement that changed it")
+    dealer_id: Id | None = Field(default=None, description="The dealer / service point owning the location")
+    changed_at: UtcDateTime
+
+
 @event("inventory.transfer.completed.v1", subject="transfer_id")
 class TransferCompleted(EventPayload):
     """Stock moved between two locations arrived.

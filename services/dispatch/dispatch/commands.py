@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from dispatch import events, store
+from dispatch import events, store, working_status
 from dispatch.domain import escalation
 from dispatch.domain.billing import Billing, BillingBasis
 from dispatch.domain.network import RegionGrade, counted_on
@@ -41,6 +41,7 @@ async def open_work_order(
     model_grade: str | None = None,
     availability: list[TimeWindow] | None = None,
     needed_parts: list[PartNeed] | None = None,
+    required_certifications: list[str] | None = None,
     facts: dict[str, Any] | None = None,
     work_order_id: str | None = None,
 ) -> tuple[WorkOrder, dict[str, Any]]:
@@ -65,6 +66,7 @@ async def open_work_order(
         unit=await unit_of(uow, serial_number, model=model, model_grade=model_grade),
         availability=availability or (),
         needed_parts=needed_parts or (),
+        required_certifications=required_certifications or (),
         billing=billing,
         policy=policy,
         calendar=calendar,
@@ -140,6 +142,7 @@ async def change_work_order(
     version = await store.save_work_order(uow, order, stored_version=row["version"], facts=facts)
     if assignment_method and order.assignment is not None:
         await store.record_assignment(uow, order, method=assignment_method, assigned_by=actor.id)
+    await working_status.follow_visits(uow, order)  # the technician's status follows the visit's steps
     events.publish(uow, order, version=version, facts=facts)
     return order, version
 

@@ -167,6 +167,8 @@ def to_contract(
         )
     if isinstance(event, d.WorkOrderCancelled):
         reason, note = _cancel_reason(event.reason)
+        if event.note:
+            note = event.note[:500]
         return c.WorkOrderCancelled(
             **common,
             technician_id=order.technician_id,

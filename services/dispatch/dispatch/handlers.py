@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from contracts.envelope import CloudEvent
-from contracts.intake import TicketCancelled, TicketCreated, TicketUpdated
-from contracts.inventory import ReservationFailed
+from contracts.intake import TicketCancelled, TicketCreated, TicketMerged, TicketUpdated
+from contracts.inventory import ReservationFailed, StockChanged
 from contracts.warranty import EntitlementDetermined, UnitFacts, UnitRegistered, UnitUpdated
 from dispatch import commands, requests, store
 from dispatch.domain.values import Actor
@@ -37,6 +37,8 @@ async def update_work_order_for_ticket(uow: UnitOfWork, payload: TicketUpdated, 
         version=payload.version,
         status=payload.status,
         details=payload.details,
+        changed_fields=payload.changed_fields,
+        actor=requests.intake_event(envelope.id),
     )
 
 
@@ -46,6 +48,19 @@ async def cancel_work_orders_of_ticket(
 ) -> None:
     await requests.ticket_cancelled(
         uow, ticket_id=payload.ticket_id, version=payload.version, at=payload.cancelled_at
+    )
+
+
+@handlers.on(TicketMerged)
+async def settle_work_orders_of_merged_ticket(
+    uow: UnitOfWork, payload: TicketMerged, envelope: CloudEvent
+) -> None:
+    await requests.ticket_merged(
+        uow,
+        ticket_id=payload.ticket_id,
+        into_ticket_id=payload.into_ticket_id,
+        version=payload.version,
+        actor=requests.intake_event(envelope.id),
     )
 
 
@@ -106,6 +121,22 @@ async def note_reservation_failed(uow: UnitOfWork, payload: ReservationFailed, e
     when = f"; earliest {payload.earliest_available_at.isoformat()}" if payload.earliest_available_at else ""
     await store.add_note(
         uow, payload.work_order_id, kind="reservation_failed", text=f"{payload.reason}: {short}{when}"
+    )
+
+
+@handlers.on(StockChanged)
+async def keep_van_stock(uow: UnitOfWork, payload: StockChanged, envelope: CloudEvent) -> None:
+    if payload.location.kind != "van":
+        return  # only what a technician carries changes who is sent
+    await store.keep_van_stock(
+        uow,
+        location_id=payload.location.location_id,
+        part_number=payload.part_number,
+        on_hand=payload.on_hand,
+        reserved=payload.reserved,
+        available=payload.available,
+        version=payload.sequence,
+        changed_at=payload.changed_at,
     )
 
 

@@ -38,13 +38,14 @@ async def best_own_technician(uow: UnitOfWork, order: WorkOrder) -> InstantAssig
     """Instant assignment among the company's own technicians (a dealer's technicians work its jobs only),
     around the appointments they already hold."""
     now = uow.now()
-    rows = [r for r in await store.list_rows(uow, t.technicians) if r["dealer_id"] is None]
+    rows = await store.technicians(uow, own_only=True)
     crews = crews_of(
         rows,
         at=now,
         absences=await store.absences(uow),
         bookings=await store.bookings(uow, start=now, end=now + LOOK_AHEAD),
         planned=frozenset({order.id}),
+        van_stock=await store.van_stock(uow, (r["van_location_id"] for r in rows if r["van_location_id"])),
     )
     return assign_now(job_of(order), crews, now=now)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -43,6 +44,9 @@ centres = Table(
     # the business calendar its service levels count in (null: the wall clock), and its ETag version
     Column("calendar", JSON, nullable=True),
     Column("calendar_version", Integer, nullable=False, server_default=text("0")),
+    # who last set or removed the calendar, and when
+    Column("calendar_updated_at", DateTime(timezone=True), nullable=True),
+    Column("calendar_updated_by", String(200), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -77,6 +81,11 @@ technicians = Table(
     Column("location_lat", Float, nullable=True),
     Column("location_lon", Float, nullable=True),
     Column("location_reported_at", DateTime(timezone=True), nullable=True),
+    # what the technician is doing (``dispatch.domain.technicians.WorkingStatus``), since when, and the
+    # visit it belongs to; ``active`` false shows as inactive whatever is held here
+    Column("status", String(16), nullable=False, server_default=text("'available'")),
+    Column("status_since", DateTime(timezone=True), nullable=True),
+    Column("status_work_order_id", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -234,6 +243,23 @@ entitlements = Table(
     Column("premium_contract", Boolean, nullable=False, default=False),
     Column("expires_on", String(10), nullable=True),
     Column("determined_at", DateTime(timezone=True), nullable=False),
+)
+
+# Local copy of inventory's stock levels at vans (``inventory.stock.changed.v1``), to prefer the technician
+# whose van holds a job's parts. Events about one (van, part) may arrive late or twice: only a higher
+# ``version`` (inventory's sequence) overwrites.
+van_stock = Table(
+    "van_stock",
+    metadata,
+    Column("location_id", String(64), nullable=False),
+    Column("part_number", String(64), nullable=False),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("available", Integer, nullable=False),
+    Column("version", BigInteger, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("location_id", "part_number"),
 )
 
 notes = Table(

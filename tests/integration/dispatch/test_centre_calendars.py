@@ -79,7 +79,13 @@ async def test_deadlines_count_in_the_working_time_of_the_centre_responsible_for
 
         r = await client.get(url, headers=auth)
         assert r.status_code == 200, r.text
-        assert r.json() == {"centre_id": centre_id, "counts_on": "wall_clock", "calendar": None}
+        assert r.json() == {
+            "centre_id": centre_id,
+            "counts_on": "wall_clock",
+            "calendar": None,
+            "updated_at": None,
+            "updated_by": None,
+        }
         unset = r.headers["ETag"]
         # without a calendar, the wall clock: on site within 2 hours of Friday 17:00 Paris
         assert (await open_order(client, dispatch, region_id))["on_site_by"] == "2026-03-13T18:00:00Z"

@@ -99,8 +99,10 @@ def test_dispatch_consumes_tickets_entitlements_units_and_failed_reservations() 
     assert service.handlers.types() == [
         "intake.ticket.cancelled.v1",
         "intake.ticket.created.v1",
+        "intake.ticket.merged.v1",
         "intake.ticket.updated.v1",
         "inventory.reservation.failed.v1",
+        "inventory.stock.changed.v1",
         "warranty.entitlement.determined.v1",
         "warranty.unit.registered.v1",
         "warranty.unit.updated.v1",

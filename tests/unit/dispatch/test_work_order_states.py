@@ -244,6 +244,7 @@ def test_remote_support_escalated_to_on_site_becomes_a_repair_with_a_fresh_on_si
         "cancel",
         "escalate",
         "escalate_to_on_site",
+        "move_to_ticket",
         "resolve_remotely",
         "update_request",
     ]

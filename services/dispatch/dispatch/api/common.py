@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -15,6 +15,7 @@ from dispatch.domain.values import Actor, TimeWindow
 from dispatch.domain.work_orders import WorkOrder
 from kit.auth import Principal, Role, require
 from kit.concurrency import etag
+from kit.db import UnitOfWork
 from kit.deps import Db
 from kit.domain import Forbidden
 
@@ -66,8 +67,10 @@ async def act(
     response: Response,
     if_match: str | None = None,
     method: str | None = None,
+    then: Callable[[UnitOfWork, WorkOrder], Awaitable[None]] | None = None,
 ) -> WorkOrderOut:
-    """Run one action on the order in one transaction (a dealer acts only on its own orders)."""
+    """Run one action on the order in one transaction (a dealer acts only on its own orders); ``then``
+    records what else the action tells, in the same transaction."""
     actor = actor_of(principal)
     async with db.transaction() as uow:
         now = uow.now()
@@ -79,5 +82,7 @@ async def act(
         order, version = await commands.change_work_order(
             uow, work_order_id, checked, if_match=if_match, assignment_method=method, actor=actor
         )
+        if then is not None:
+            await then(uow, order)
         number = (await store.load_row(uow, work_order_id, for_update=False))["number"]
     return respond(order, version, number, response)

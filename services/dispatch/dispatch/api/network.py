@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from dispatch import store
+from dispatch import store, working_status
 from dispatch import tables as t
 from dispatch.api.common import actor_of
+from dispatch.api.views import StatusOut
+from dispatch.domain.technicians import ShiftSpan, TechnicianStatus
 from dispatch.domain.values import TimeWindow
 from dispatch.planning import skill_of
+from dispatch.working_status import status_of, working_status_of
 from kit.auth import Principal, Role, require
 from kit.deps import Db
+from kit.domain import DomainError
 
 router = APIRouter(tags=["network"])
 Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))]
@@ -52,6 +57,30 @@ class RegionIn(BaseModel):
     centre_id: Id
 
 
+class CertificationIn(BaseModel):
+    """A certification the technician holds; jobs on its product line that require it go only to
+    technicians holding it on the day of the visit."""
+
+    name: Annotated[str, Field(min_length=1, max_length=100, description="e.g. refrigerant_handling")]
+    product_line: Annotated[str, Field(min_length=1, max_length=64)] | None = Field(
+        default=None, description="The product line it is for; none: every product line"
+    )
+    valid_from: date | None = Field(default=None, description="First day it is valid; none: already")
+    valid_until: date | None = Field(default=None, description="Last day it is valid; none: no expiry")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, value: object) -> object:
+        # the first form of a certification was its bare name (every product line, no expiry)
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _valid_for_some_time(self) -> CertificationIn:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise ValueError("a certification cannot expire before it becomes valid")
+        return self
+
+
 class TechnicianIn(BaseModel):
     id: Id
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -60,9 +89,18 @@ class TechnicianIn(BaseModel):
     skills: list[Annotated[str, Field(max_length=100)]] = Field(
         max_length=100, description="capability:product_line, e.g. repair:water_heater"
     )
-    certifications: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50)
+    certifications: list[CertificationIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Certifications with their product line and validity (a bare name is accepted: every "
+        "product line, no expiry)",
+    )
     shifts: dict[Literal["0", "1", "2", "3", "4", "5", "6"], list[tuple[time, time]]] | None = Field(
-        default=None, description="Weekday (0=Monday) -> [start, end] spans; default Mon-Fri 08-17"
+        default=None,
+        description="Weekday (0=Monday) -> [start, end] spans in the technician's time zone (an end of "
+        "00:00 is midnight). Leave out to work to the home centre's business calendar: its working hours, "
+        "time zone and holidays as they are when planning (a change of the centre's calendar applies at "
+        "once), or Mon-Fri 08-17 while the centre keeps none.",
     )
     home_lat: Annotated[float, Field(ge=-90, le=90)]
     home_lon: Annotated[float, Field(ge=-180, le=180)]
@@ -82,8 +120,21 @@ class TechnicianIn(BaseModel):
                 raise ValueError(f"unknown skill {text!r}") from exc
         return skills
 
+    @field_validator("shifts")
+    @classmethod
+    def _shifts_possible(
+        cls, shifts: dict[str, list[tuple[time, time]]] | None
+    ) -> dict[str, list[tuple[time, time]]] | None:
+        for spans in (shifts or {}).values():
+            for start, end in spans:
+                try:
+                    ShiftSpan(start, end)
+                except DomainError as exc:
+                    raise ValueError(exc.detail) from exc
+        return shifts
+
     def row(self) -> dict[str, object]:
-        values = self.model_dump(exclude={"shifts"})
+        values = self.model_dump(mode="json", exclude={"shifts"})
         values["shifts"] = (
             {day: [[a.isoformat(), b.isoformat()] for a, b in spans] for day, spans in self.shifts.items()}
             if self.shifts
@@ -93,9 +144,43 @@ class TechnicianIn(BaseModel):
 
 
 class TechnicianOut(TechnicianIn):
+    works_to: Literal["own_shifts", "centre_calendar", "standard_week"] = Field(
+        description="Whose working hours plan the technician: their own shifts, their home centre's "
+        "business calendar (and its holidays), or Mon-Fri 08-17 while the centre keeps none"
+    )
+    status: TechnicianStatus = Field(
+        description="What the technician is doing now: travelling and on_site follow the visits' steps; "
+        "available, on_break and off_duty are set from the app (or by a dispatcher); inactive: not planned"
+    )
+    status_since: datetime | None = Field(description="When the status began (none: before it was recorded)")
+    status_work_order_id: str | None = Field(description="The visit the technician travels to or works on")
     location_lat: float | None = Field(default=None, description="The last position the app reported")
     location_lon: float | None = None
-    location_reported_at: datetime | None = None
+    location_reported_at: datetime | None = Field(default=None, description="When the device took it")
+
+    @classmethod
+    def of(cls, row: Mapping[Any, Any]) -> TechnicianOut:
+        """A technician row with its home centre's calendar (``store.technician(s)``)."""
+        values = {k: v for k, v in row.items() if k in TechnicianIn.model_fields or k.startswith("location_")}
+        if row["shifts"]:
+            works_to = "own_shifts"
+        else:
+            works_to = "standard_week" if row["centre_calendar"] is None else "centre_calendar"
+            values["shifts"] = None
+        working = working_status_of(row)
+        return cls.model_validate(
+            {
+                **values,
+                "works_to": works_to,
+                "status": status_of(row),
+                "status_since": working.since,
+                "status_work_order_id": working.work_order_id,
+            }
+        )
+
+
+class StatusIn(BaseModel):
+    status: Literal["available", "on_break", "off_duty"]
 
 
 def _created(row: dict[str, object]) -> dict[str, object]:
@@ -145,26 +230,46 @@ async def update_region(region_id: str, body: RegionIn, db: Db, _: Dispatcher) -
 
 @router.post("/technicians", status_code=201)
 async def create_technician(body: TechnicianIn, db: Db, _: Dispatcher) -> TechnicianIn:
+    """A technician, available from now. Without ``shifts`` they work to their home centre's business
+    calendar, read when planning: a change of the centre's hours or holidays applies to them at once (a
+    copy taken now would silently drift from the centre). Until the centre keeps a calendar, Mon-Fri 08-17
+    in the technician's time zone."""
     async with db.transaction() as uow:
         await store.get_row(uow, t.centres, body.centre_id)
-        await store.insert(uow, t.technicians, {**body.row(), "created_at": uow.now()})
+        now = uow.now()
+        await store.insert(uow, t.technicians, {**body.row(), "status_since": now, "created_at": now})
     return body
 
 
 @router.get("/technicians")
-async def list_technicians(db: Db, _: Reader) -> list[TechnicianOut]:
+async def list_technicians(
+    db: Db,
+    _: Reader,
+    status: Annotated[TechnicianStatus | None, Query(description="Only technicians doing this now")] = None,
+) -> list[TechnicianOut]:
+    """The technicians with what each is doing now, since when, and where they were last reported."""
     async with db.transaction() as uow:
-        return [
-            TechnicianOut.model_validate(_created(dict(r))) for r in await store.list_rows(uow, t.technicians)
-        ]
+        return [TechnicianOut.of(r) for r in await store.technicians(uow, status=status)]
 
 
 @router.get("/technicians/{technician_id}")
 async def get_technician(technician_id: str, db: Db, _: Reader) -> TechnicianOut:
+    """The technician, what they are doing now and since when, and their last reported position."""
     async with db.transaction() as uow:
-        return TechnicianOut.model_validate(
-            _created(dict(await store.get_row(uow, t.technicians, technician_id)))
+        return TechnicianOut.of(await store.technician(uow, technician_id))
+
+
+@router.post("/technicians/{technician_id}/status")
+async def set_technician_status(
+    technician_id: str, body: StatusIn, db: Db, principal: Dispatcher
+) -> StatusOut:
+    """A dispatcher sets what the technician is doing (a call from the field, or a status a cancelled
+    visit left behind), even while a visit is under way. Recorded with who and when."""
+    async with db.transaction() as uow:
+        held, kept = await working_status.set_status(
+            uow, technician_id, TechnicianStatus(body.status), actor=actor_of(principal), override=True
         )
+    return StatusOut.of(technician_id, held, kept=kept)
 
 
 @router.put("/technicians/{technician_id}")

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from dispatch import commands, store
-from dispatch import tables as t
 from dispatch.domain.appointments import Appointment
 from dispatch.domain.assignment import Assignment, OptimiserSettings, PlanningProblem, optimise
 from dispatch.domain.reports import (
@@ -72,13 +71,14 @@ async def optimise_backlog(body: OptimiseIn, db: Db, principal: Dispatcher) -> O
         rows = await store.orders_in_states(uow, _PLANNABLE, region_id=body.region_id, without_dealer=True)
         # unassigned and locked jobs are planned; unlocked assigned ones keep their booking
         orders = [o for o in map(store.restore, rows) if o.technician_id is None or o.locked]
-        own = [r for r in await store.list_rows(uow, t.technicians) if r["dealer_id"] is None]
+        own = await store.technicians(uow, own_only=True)
         crews = crews_of(
             own,
             at=start,
             absences=await store.absences(uow, start=horizon.start, end=horizon.end),
             bookings=await store.bookings(uow, start=horizon.start, end=horizon.end),
             planned=frozenset(o.id for o in orders),
+            van_stock=await store.van_stock(uow, (r["van_location_id"] for r in own if r["van_location_id"])),
         )
         problem = PlanningProblem(horizon=horizon, jobs=tuple(job_of(o) for o in orders), crews=tuple(crews))
         settings = OptimiserSettings(time_limit=body.time_limit_seconds)
@@ -215,7 +215,7 @@ async def utilisation_report(
         absences = await store.absences(uow, start=period.start, end=period.end)
         technicians = [
             technician_of(r, [a for a in absences if a["technician_id"] == r["id"]])
-            for r in await store.list_rows(uow, t.technicians)
+            for r in await store.technicians(uow)
             if r["active"]
         ]
         finished = [

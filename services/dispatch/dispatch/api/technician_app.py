@@ -1,4 +1,4 @@
-"""The technician app: my jobs today, my position, and the steps of a visit.
+"""The technician app: my jobs today, my position and status, and the steps of a visit.
 
 The app works with intermittent connectivity. Each step carries the app's ``client_update_id``: sending it
 again (the answer was lost, the app replays its queue) changes nothing and returns the order as it is.
@@ -8,18 +8,22 @@ real time (never in the future, never before the order's previous step).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from dispatch import store
+from dispatch import store, working_status
 from dispatch import tables as t
-from dispatch.api.common import FieldUser, Short, Technician, act
-from dispatch.api.views import WorkOrderOut
+from dispatch.api.common import FieldUser, Short, Technician, act, actor_of
+from dispatch.api.views import StatusOut, WorkOrderOut
 from dispatch.domain.completion import CollectedPart, CompletionReport, FaultCause, IncompleteReason, UsedPart
+from dispatch.domain.technicians import TechnicianStatus
+from dispatch.domain.work_orders import WorkOrder
+from kit.db import UnitOfWork
 from kit.deps import Db
 from kit.domain import DomainError
 
@@ -31,6 +35,19 @@ class TechnicianUpdateIn(BaseModel):
     client_update_id: ClientUpdateId | None = None
     occurred_at: datetime | None = Field(
         default=None, description="When it happened on the device (default: when the server receives it)"
+    )
+
+
+class PointIn(BaseModel):
+    latitude: Annotated[float, Field(ge=-90, le=90)]
+    longitude: Annotated[float, Field(ge=-180, le=180)]
+
+
+class VisitStepIn(TechnicianUpdateIn):
+    position: PointIn | None = Field(
+        default=None,
+        description="Where the device was at the step; it becomes the last known position as of "
+        "``occurred_at`` (unless a later one is held)",
     )
 
 
@@ -103,6 +120,30 @@ class PositionOut(BaseModel):
     reported_at: datetime
 
 
+class MyStatusIn(BaseModel):
+    status: Literal["available", "on_break", "off_duty"]
+    occurred_at: datetime | None = Field(
+        default=None, description="When it changed on the device (default: when the server receives it)"
+    )
+
+
+def _position_at(
+    step: str, position: PointIn | None
+) -> Callable[[UnitOfWork, WorkOrder], Awaitable[None]] | None:
+    """Keep the step's position as the technician's last known one, as of when the step happened."""
+    if position is None:
+        return None
+
+    async def keep(uow: UnitOfWork, order: WorkOrder) -> None:
+        at = next((r.at for r in reversed(order.history) if r.action == step), None)
+        if at is not None and order.technician_id:
+            await store.report_position(
+                uow, order.technician_id, lat=position.latitude, lon=position.longitude, at=at
+            )
+
+    return keep
+
+
 # --- the steps of a visit ------------------------------------------------------------------------------
 
 
@@ -142,8 +183,9 @@ async def decline(
 
 @router.post("/work_orders/{work_order_id}/start_travel")
 async def start_travel(
-    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
+    work_order_id: str, body: VisitStepIn, db: Db, principal: FieldUser, response: Response
 ) -> WorkOrderOut:
+    """On the way: the technician's status becomes travelling (to this order)."""
     return await act(
         db,
         work_order_id,
@@ -152,13 +194,16 @@ async def start_travel(
             at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
         ),
         response,
+        then=_position_at("start_travel", body.position),
     )
 
 
 @router.post("/work_orders/{work_order_id}/arrive")
 async def arrive(
-    work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
+    work_order_id: str, body: VisitStepIn, db: Db, principal: FieldUser, response: Response
 ) -> WorkOrderOut:
+    """On site: the technician's status becomes on_site until the visit is completed or reported
+    incomplete (then available)."""
     return await act(
         db,
         work_order_id,
@@ -167,6 +212,7 @@ async def arrive(
             at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
         ),
         response,
+        then=_position_at("arrive", body.position),
     )
 
 
@@ -250,3 +296,21 @@ async def report_position(body: PositionIn, db: Db, principal: Technician) -> Po
             uow, principal.subject, lat=body.latitude, lon=body.longitude, at=at
         )
     return PositionOut(kept=kept, reported_at=at)
+
+
+@router.post("/me/status")
+async def set_my_status(body: MyStatusIn, db: Db, principal: Technician) -> StatusOut:
+    """The technician is available, on a break, or off duty (done for the day: no urgent job is sent, and
+    the rest of the day is not planned). While a visit is under way the status follows the visit (409):
+    travelling and on site are set by its steps. A report older than the status held is not kept."""
+    async with db.transaction() as uow:
+        now = uow.now()
+        at = body.occurred_at or now
+        if at.tzinfo is None:
+            raise DomainError("occurred_at must carry its time zone", code="naive-datetime")
+        if at > now + timedelta(minutes=2):
+            raise DomainError("a status cannot change in the future", code="occurred-in-future")
+        held, kept = await working_status.set_status(
+            uow, principal.subject, TechnicianStatus(body.status), actor=actor_of(principal), at=at
+        )
+    return StatusOut.of(principal.subject, held, kept=kept)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.engine import RowMapping
 
 from dispatch import store
+from dispatch.domain.technicians import TechnicianStatus, WorkingStatus
 from dispatch.domain.work_orders import WorkOrder
 from dispatch.events import billing_of
 
@@ -66,6 +67,10 @@ class WorkOrderOut(BaseModel):
     customer_id: str | None
     dealer_id: str | None
     region_id: str
+    product_line: str
+    required_certifications: list[str] = Field(
+        description="Certifications for the product line the technician must hold on the day of the visit"
+    )
     technician_id: str | None
     appointment: AppointmentOut | None
     dealer: DealerOut | None = Field(description="The authorised service point the job was handed to")
@@ -98,6 +103,8 @@ class WorkOrderOut(BaseModel):
             customer_id=order.customer_id,
             dealer_id=order.dealer_id,
             region_id=order.site.region_id,
+            product_line=order.product_line,
+            required_certifications=sorted(order.required_certifications),
             technician_id=order.technician_id,
             appointment=AppointmentOut(
                 start=order.appointment.start,
@@ -143,6 +150,24 @@ class WorkOrderOut(BaseModel):
             allowed_actions=order.allowed_actions(),
             loaner_requested_at=order.loaner_requested_at,
             finished_at=order.finished_at,
+        )
+
+
+class StatusOut(BaseModel):
+    technician_id: str
+    status: TechnicianStatus
+    since: datetime | None
+    work_order_id: str | None = Field(description="The visit the technician travels to or works on")
+    kept: bool = Field(description="False when a later status was already held (a late report)")
+
+    @classmethod
+    def of(cls, technician_id: str, status: WorkingStatus, *, kept: bool) -> StatusOut:
+        return cls(
+            technician_id=technician_id,
+            status=status.status,
+            since=status.since,
+            work_order_id=status.work_order_id,
+            kept=kept,
         )
 
 

@@ -59,6 +59,12 @@ class WorkOrderIn(BaseModel):
         Field(default_factory=list, max_length=50)
     )
     description: Annotated[str, Field(max_length=4000)] | None = None
+    required_certifications: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Certifications the technician must hold for the product line, valid on the day of the "
+        "visit (e.g. refrigerant handling for an air conditioner)",
+    )
 
 
 class AssignIn(BaseModel):
@@ -147,6 +153,7 @@ async def create_work_order(
             model_grade=body.model_grade,
             availability=[w.domain() for w in body.availability],
             needed_parts=[PartNeed(p, q) for p, q in body.needed_parts],
+            required_certifications=body.required_certifications,
             facts={"description": body.description},
         )
         return WorkOrderOut.from_order(order, number=facts["number"], version=1)

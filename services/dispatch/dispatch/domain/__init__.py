@@ -7,4 +7,5 @@
 - ``escalation``: durable timers and what firing each one means
 - ``assignment``: instant assignment, the batch optimiser and the greedy baseline
 - ``maintenance``: preventive visit plans; ``reports``: compliance, first-time fix, utilisation
+- ``ticket_changes``: what a ticket merged, or no longer (or again) needing a visit, does to its orders
 """

@@ -90,6 +90,7 @@ class WorkOrderIncomplete(WorkOrderEvent):
 @dataclass(frozen=True, kw_only=True)
 class WorkOrderCancelled(WorkOrderEvent):
     reason: str
+    note: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,6 +176,7 @@ class AppointmentLate(WorkOrderEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class RequestUpdated(WorkOrderEvent):
-    """The ticket behind the order changed (priority, site, the customer's availability)."""
+    """The ticket behind the order changed (priority, site, the customer's availability), or the order now
+    serves the ticket its own was merged into (``ticket``)."""
 
     changed: tuple[str, ...]

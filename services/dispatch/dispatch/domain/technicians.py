@@ -1,4 +1,4 @@
-"""Technicians: what they can do, where and when they work, and where they are."""
+"""Technicians: what they can do, where and when they work, what they are doing, and where they are."""
 
 from __future__ import annotations
 
@@ -9,26 +9,160 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from dispatch.domain.events import (
+    TechnicianArrived,
+    TravelStarted,
+    WorkOrderCancelled,
+    WorkOrderCompleted,
+    WorkOrderEvent,
+    WorkOrderIncomplete,
+)
 from dispatch.domain.values import GeoPoint, Skill, TimeWindow, ensure_utc
-from kit.domain import DomainError
+from kit.calendar import MIDNIGHT, BusinessCalendar
+from kit.domain import Conflict, DomainError
 
 
 class TechnicianStatus(StrEnum):
-    AVAILABLE = "available"
-    BUSY = "busy"
-    OFF_DUTY = "off_duty"
-    INACTIVE = "inactive"
+    """What a technician is doing now, as the dispatcher board shows it."""
+
+    AVAILABLE = "available"  # on duty and free for the next job
+    TRAVELLING = "travelling"  # on the way to a visit (from the visit's start of travel)
+    ON_SITE = "on_site"  # working a visit (from arrival until it is completed or reported incomplete)
+    ON_BREAK = "on_break"
+    OFF_DUTY = "off_duty"  # finished for the day
+    INACTIVE = "inactive"  # not planned at all (a dispatcher deactivated the technician)
+
+
+# what the technician sets from the app (or a dispatcher for them); the others follow the visits or the
+# dispatcher's activation of the technician
+SELF_REPORTED = frozenset({TechnicianStatus.AVAILABLE, TechnicianStatus.ON_BREAK, TechnicianStatus.OFF_DUTY})
+ON_A_VISIT = frozenset({TechnicianStatus.TRAVELLING, TechnicianStatus.ON_SITE})
+
+
+class VisitStepKind(StrEnum):
+    STARTED_TRAVEL = "started_travel"
+    ARRIVED = "arrived"
+    ENDED = "ended"  # completed, reported incomplete, or cancelled under way
+
+
+@dataclass(frozen=True)
+class VisitStep:
+    """A step of a visit that changes what its technician is doing."""
+
+    technician_id: str
+    work_order_id: str
+    kind: VisitStepKind
+    at: datetime
+    actor_id: str
+
+
+def visit_steps(events: Iterable[WorkOrderEvent], *, technician_id: str | None) -> list[VisitStep]:
+    """The visit steps among a work order's raised ``events`` (``technician_id``: the order's technician,
+    for the events that do not name one)."""
+    steps = []
+    for event in events:
+        kind: VisitStepKind | None = None
+        who: str | None = None
+        match event:
+            case TravelStarted():
+                kind, who = VisitStepKind.STARTED_TRAVEL, event.technician_id
+            case TechnicianArrived():
+                kind, who = VisitStepKind.ARRIVED, event.technician_id
+            case WorkOrderCompleted(remote=False) | WorkOrderIncomplete():
+                kind, who = VisitStepKind.ENDED, event.technician_id
+            case WorkOrderCancelled():
+                kind, who = VisitStepKind.ENDED, technician_id
+        if kind is not None and who:
+            steps.append(VisitStep(who, event.work_order_id, kind, ensure_utc(event.at), event.actor.id))
+    return steps
+
+
+@dataclass(frozen=True)
+class WorkingStatus:
+    """What the technician is doing, since when, and the visit it belongs to (travelling to or on site
+    at). Whether the technician is planned at all is not part of it: ``inactive`` is the dispatcher's.
+
+    Reports arrive out of order (the app sends its queue after a spell offline): a report older than the
+    status held changes nothing, so a replayed queue cannot move the status back."""
+
+    status: TechnicianStatus = TechnicianStatus.AVAILABLE
+    since: datetime | None = None
+    work_order_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status is TechnicianStatus.INACTIVE:
+            raise DomainError("inactive is set by deactivating the technician", code="bad-status")
+        if (self.status in ON_A_VISIT) != (self.work_order_id is not None):
+            raise DomainError("travelling and on site belong to a visit, and only they do", code="bad-status")
+
+    @property
+    def visit_under_way(self) -> bool:
+        return self.status in ON_A_VISIT
+
+    def reported(self, status: TechnicianStatus, *, at: datetime) -> WorkingStatus:
+        """The technician sets their own status (available, on break, off duty). While a visit is under
+        way the status follows the visit: its next step (arrival, completion, incomplete) changes it."""
+        _require_self_reported(status)
+        if self._older(at):
+            return self
+        if self.visit_under_way:
+            raise Conflict(
+                f"visit {self.work_order_id} is under way ({self.status.value}): complete it or report it "
+                "incomplete first",
+                code="visit-under-way",
+                work_order_id=self.work_order_id,
+            )
+        return self._to(status, at, None)
+
+    def overridden(self, status: TechnicianStatus, *, at: datetime) -> WorkingStatus:
+        """A dispatcher sets the status for the technician, even during a visit (a phone call from the
+        field, a status left behind by a cancelled job)."""
+        _require_self_reported(status)
+        if self._older(at):
+            return self
+        return self._to(status, at, None)
+
+    def after(self, step: VisitStep) -> WorkingStatus:
+        """The status after a step of one of the technician's visits. A visit's end ends only that visit's
+        status: a late completion of an earlier job does not free a technician travelling to the next."""
+        if self._older(step.at):
+            return self
+        if step.kind is VisitStepKind.STARTED_TRAVEL:
+            return self._to(TechnicianStatus.TRAVELLING, step.at, step.work_order_id)
+        if step.kind is VisitStepKind.ARRIVED:
+            return self._to(TechnicianStatus.ON_SITE, step.at, step.work_order_id)
+        if self.work_order_id == step.work_order_id:
+            return self._to(TechnicianStatus.AVAILABLE, step.at, None)
+        return self
+
+    def _older(self, at: datetime) -> bool:
+        return self.since is not None and ensure_utc(at) < self.since
+
+    def _to(self, status: TechnicianStatus, at: datetime, work_order_id: str | None) -> WorkingStatus:
+        if (status, work_order_id) == (self.status, self.work_order_id):
+            return self  # unchanged: it keeps the time it began
+        return WorkingStatus(status, ensure_utc(at), work_order_id)
+
+
+def _require_self_reported(status: TechnicianStatus) -> None:
+    if status not in SELF_REPORTED:
+        raise DomainError(
+            f"{status.value} cannot be set: travelling and on site follow the visit's steps, inactive is "
+            "set by deactivating the technician",
+            code="status-not-settable",
+        )
 
 
 @dataclass(frozen=True)
 class ShiftSpan:
-    """Working hours on one weekday in the technician's time zone; ``end`` is after ``start``."""
+    """Working hours on one weekday in the technician's time zone; ``end`` is after ``start``, and an
+    ``end`` of 00:00 means midnight at the end of the day."""
 
     start: time
     end: time
 
     def __post_init__(self) -> None:
-        if self.end <= self.start:
+        if self.end != MIDNIGHT and self.end <= self.start:
             raise DomainError(
                 "a shift ends after it starts (split a night shift over two days)", code="bad-shift"
             )
@@ -42,14 +176,27 @@ class Absence:
 
 @dataclass(frozen=True)
 class Certification:
-    """A named certification for a product line, e.g. refrigerant handling for air conditioners."""
+    """A named certification for a product line (``None``: every line), e.g. refrigerant handling for air
+    conditioners, valid from ``valid_from`` to ``valid_until`` inclusive (``None``: open-ended)."""
 
     name: str
-    product_line: str
+    product_line: str | None
     valid_until: date | None = None
+    valid_from: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.valid_from and self.valid_until and self.valid_until < self.valid_from:
+            raise DomainError(
+                f"certification {self.name} expires before it becomes valid", code="bad-certification"
+            )
 
     def valid_on(self, day: date) -> bool:
-        return self.valid_until is None or day <= self.valid_until
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def covers(self, product_line: str) -> bool:
+        return self.product_line is None or self.product_line == product_line
 
 
 def weekday_shifts(days: Iterable[int], start: time, end: time) -> Mapping[int, tuple[ShiftSpan, ...]]:
@@ -61,10 +208,19 @@ def weekday_shifts(days: Iterable[int], start: time, end: time) -> Mapping[int, 
 STANDARD_WEEK = weekday_shifts(range(5), time(8), time(17))
 
 
+def calendar_week(calendar: BusinessCalendar) -> Mapping[int, tuple[ShiftSpan, ...]]:
+    """A business calendar's weekly working hours as shifts (in the calendar's time zone)."""
+    return MappingProxyType(
+        {day: (ShiftSpan(opens, closes),) for day, (opens, closes) in calendar.working_hours.items()}
+    )
+
+
 @dataclass(frozen=True)
 class Technician:
     """A field technician. ``location`` is the last position the app reported; ``home`` where the working
-    day starts when no position is known. ``installed_serials`` are the units this technician installed."""
+    day starts when no position is known. ``installed_serials`` are the units this technician installed.
+    ``holidays`` are local dates without work whatever the shifts (those of the centre's calendar, for a
+    technician working to it); ``status_since`` is when ``status`` began."""
 
     id: str
     name: str
@@ -75,8 +231,10 @@ class Technician:
     timezone: str = "UTC"
     certifications: tuple[Certification, ...] = ()
     absences: tuple[Absence, ...] = ()
+    holidays: frozenset[date] = frozenset()
     daily_capacity_minutes: int = 480
     status: TechnicianStatus = TechnicianStatus.AVAILABLE
+    status_since: datetime | None = None
     home: GeoPoint | None = None
     location: GeoPoint | None = None
     location_reported_at: datetime | None = None
@@ -97,7 +255,8 @@ class Technician:
         return frozenset(required) - self.skills
 
     def missing_certifications(self, required: Iterable[str], product_line: str, on: date) -> frozenset[str]:
-        held = {c.name for c in self.certifications if c.product_line == product_line and c.valid_on(on)}
+        """The ``required`` certifications the technician does not hold for ``product_line`` on ``on``."""
+        held = {c.name for c in self.certifications if c.covers(product_line) and c.valid_on(on)}
         return frozenset(required) - held
 
     def covers_region(self, region_id: str) -> bool:
@@ -108,7 +267,12 @@ class Technician:
 
     @property
     def assignable(self) -> bool:
+        """Whether the technician is planned at all."""
         return self.status is not TechnicianStatus.INACTIVE
+
+    @property
+    def off_duty(self) -> bool:
+        return self.status is TechnicianStatus.OFF_DUTY
 
     @property
     def position(self) -> GeoPoint | None:
@@ -117,17 +281,25 @@ class Technician:
 
     # --- when they work ---------------------------------------------------------------------------------
 
+    def working_to(self, calendar: BusinessCalendar) -> Technician:
+        """The technician working to a centre's business calendar: its working hours as shifts, its time
+        zone and its holidays."""
+        return replace(
+            self, shifts=calendar_week(calendar), timezone=calendar.timezone, holidays=calendar.holidays
+        )
+
     def shift_windows(self, within: TimeWindow) -> list[TimeWindow]:
-        """The shift hours that fall inside ``within``, in UTC, ignoring absences."""
+        """The shift hours that fall inside ``within``, in UTC, ignoring absences (but not holidays)."""
         zone = ZoneInfo(self.timezone)
         first = within.start.astimezone(zone).date() - timedelta(days=1)
         last = within.end.astimezone(zone).date()
         windows: list[TimeWindow] = []
         day = first
         while day <= last:
-            for span in self.shifts.get(day.weekday(), ()):
+            for span in () if day in self.holidays else self.shifts.get(day.weekday(), ()):
                 start = datetime.combine(day, span.start, zone).astimezone(UTC)
-                end = datetime.combine(day, span.end, zone).astimezone(UTC)
+                end_day = day + timedelta(days=1) if span.end == MIDNIGHT else day
+                end = datetime.combine(end_day, span.end, zone).astimezone(UTC)
                 start, end = max(start, within.start), min(end, within.end)
                 if start < end:
                     windows.append(TimeWindow(start, end))
@@ -135,8 +307,11 @@ class Technician:
         return _merge(windows)
 
     def working_windows(self, within: TimeWindow, busy: Iterable[TimeWindow] = ()) -> list[TimeWindow]:
-        """Shift hours inside ``within`` less absences and any ``busy`` periods (existing bookings)."""
+        """Shift hours inside ``within`` less absences, the rest of a day the technician went off duty,
+        and any ``busy`` periods (existing bookings)."""
         blocked = [a.window for a in self.absences] + list(busy)
+        if self.off_duty and self.status_since is not None:
+            blocked.append(self._rest_of_day(self.status_since))
         return _subtract(self.shift_windows(within), blocked)
 
     def is_available(self, start: datetime, end: datetime, busy: Iterable[TimeWindow] = ()) -> bool:
@@ -152,6 +327,11 @@ class Technician:
     def local_date(self, at: datetime) -> date:
         return ensure_utc(at).astimezone(ZoneInfo(self.timezone)).date()
 
+    def _rest_of_day(self, at: datetime) -> TimeWindow:
+        zone = ZoneInfo(self.timezone)
+        midnight = datetime.combine(self.local_date(at) + timedelta(days=1), MIDNIGHT, zone)
+        return TimeWindow(ensure_utc(at), midnight.astimezone(UTC))
+
     # --- what the app and the back office change ---------------------------------------------------------
 
     def reported_at(self, position: GeoPoint, at: datetime) -> Technician:
@@ -161,8 +341,8 @@ class Technician:
             return self
         return replace(self, location=position, location_reported_at=at)
 
-    def with_status(self, status: TechnicianStatus) -> Technician:
-        return replace(self, status=status)
+    def with_status(self, status: TechnicianStatus, since: datetime | None = None) -> Technician:
+        return replace(self, status=status, status_since=since)
 
     def with_absence(self, absence: Absence) -> Technician:
         return replace(self, absences=(*self.absences, absence))

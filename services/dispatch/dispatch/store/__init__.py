@@ -20,6 +20,7 @@ from dispatch.store.maintenance import (
     visits,
 )
 from dispatch.store.network import (
+    CentreCalendar,
     absences,
     centre_calendar,
     find_row,
@@ -33,6 +34,8 @@ from dispatch.store.network import (
     set_centre_calendar,
     update_row,
 )
+from dispatch.store.stock import keep_van_stock, van_stock
+from dispatch.store.technicians import keep_working_status, technician, technicians, working_status_row
 from dispatch.store.work_orders import (
     OPTIMISER_LOCK,
     TIMER_PREFIX,
@@ -62,6 +65,7 @@ __all__ = [
     "OPTIMISER_LOCK",
     "PLAN_TIMER",
     "TIMER_PREFIX",
+    "CentreCalendar",
     "absences",
     "add_note",
     "add_plan",
@@ -79,6 +83,8 @@ __all__ = [
     "keep_entitlement",
     "keep_ticket",
     "keep_unit",
+    "keep_van_stock",
+    "keep_working_status",
     "list_plans",
     "list_rows",
     "list_work_orders",
@@ -100,12 +106,16 @@ __all__ = [
     "set_centre_calendar",
     "set_plan_timer",
     "sync_timers",
+    "technician",
+    "technicians",
     "ticket",
     "timer_kind",
     "transitions_of",
     "unit",
     "update_row",
+    "van_stock",
     "visits",
     "work_order_for_ticket",
     "work_orders_for_ticket",
+    "working_status_row",
 ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import RowMapping
@@ -49,30 +49,52 @@ async def region_grade(uow: UnitOfWork, region_id: str) -> str | None:
     return (await uow.conn.execute(query)).scalars().first()
 
 
-async def centre_calendar(uow: UnitOfWork, centre_id: str) -> tuple[BusinessCalendar | None, int]:
-    """The centre's business calendar (``None``: it counts on the wall clock) and its version."""
+class CentreCalendar(NamedTuple):
+    """A centre's business calendar (``None``: it counts on the wall clock), its version, and who last
+    set or removed it, and when (``None`` before anyone did)."""
+
+    calendar: BusinessCalendar | None
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+
+
+async def centre_calendar(uow: UnitOfWork, centre_id: str) -> CentreCalendar:
     row = await get_row(uow, t.centres, centre_id)
-    stored = row["calendar"]
-    return (None if stored is None else calendar_of(stored)), int(row["calendar_version"])
+    stored, updated_at = row["calendar"], row["calendar_updated_at"]
+    if updated_at is not None and updated_at.tzinfo is None:
+        updated_at = updated_at.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
+    return CentreCalendar(
+        None if stored is None else calendar_of(stored),
+        int(row["calendar_version"]),
+        updated_at,
+        row["calendar_updated_by"],
+    )
 
 
 async def set_centre_calendar(
-    uow: UnitOfWork, centre_id: str, calendar: BusinessCalendar | None, *, if_match: str | None
-) -> int:
-    """Keep the centre's calendar (``None`` removes it) unless ``if_match`` names an older version; the new
-    version."""
+    uow: UnitOfWork, centre_id: str, calendar: BusinessCalendar | None, *, if_match: str | None, by: str
+) -> CentreCalendar:
+    """Keep the centre's calendar (``None`` removes it) set by ``by`` now, unless ``if_match`` names an
+    older version; the calendar as kept."""
     c = t.centres.c
     query = select(c.calendar_version).where(c.id == centre_id).with_for_update()
     version = (await uow.conn.execute(query)).scalars().first()
     if version is None:
         raise NotFound(f"service centre {centre_id} not found")
     check_if_match(if_match, int(version))
+    now = uow.now()
     await uow.conn.execute(
         update(t.centres)
         .where(c.id == centre_id)
-        .values(calendar=None if calendar is None else calendar_json(calendar), calendar_version=version + 1)
+        .values(
+            calendar=None if calendar is None else calendar_json(calendar),
+            calendar_version=version + 1,
+            calendar_updated_at=now,
+            calendar_updated_by=by,
+        )
     )
-    return int(version) + 1
+    return CentreCalendar(calendar, int(version) + 1, now, by)
 
 
 async def region_calendar(uow: UnitOfWork, region_id: str) -> BusinessCalendar | None:

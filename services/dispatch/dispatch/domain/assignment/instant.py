@@ -104,6 +104,10 @@ def assign_now(
         if isinstance(slot, str):
             rejected.append(Rejection(crew.id, (slot,)))
             continue
+        lapsed = _certifications_lapsed(job, crew, slot)
+        if lapsed:
+            rejected.append(Rejection(crew.id, (lapsed,)))
+            continue
         fits.append((crew, slot, minutes, km))
 
     installer_fits = any(_installed(job, crew) for crew, *_ in fits)
@@ -128,6 +132,10 @@ def _hard_rule_problems(job: Job, crew: Crew, now: datetime) -> tuple[str, ...]:
     problems = []
     if not tech.assignable:
         problems.append("technician is inactive")
+    elif tech.off_duty:
+        # an urgent job goes to someone on duty now, even if they would be free again tomorrow
+        since = f" since {tech.status_since:%Y-%m-%d %H:%M} UTC" if tech.status_since else ""
+        problems.append(f"technician is off duty{since}")
     if job.locked_technician_id and job.locked_technician_id != tech.id:
         problems.append(f"job is locked to {job.locked_technician_id}")
     missing = tech.missing_skills(job.required_skills)
@@ -136,10 +144,25 @@ def _hard_rule_problems(job: Job, crew: Crew, now: datetime) -> tuple[str, ...]:
     if not tech.covers_region(job.region_id) and job.locked_technician_id != tech.id:
         problems.append(f"does not cover region {job.region_id}")
     if job.required_certifications:
-        missing_certs = tech.missing_certifications(job.required_certifications, job.product_line, now.date())
+        missing_certs = tech.missing_certifications(
+            job.required_certifications, job.product_line, tech.local_date(now)
+        )
         if missing_certs:
-            problems.append(f"lacks certification(s) {', '.join(sorted(missing_certs))}")
+            problems.append(
+                f"lacks valid certification(s) {', '.join(sorted(missing_certs))} for {job.product_line}"
+            )
     return tuple(problems)
+
+
+def _certifications_lapsed(job: Job, crew: Crew, start: datetime) -> str | None:
+    """Why the technician's certifications do not cover the day of the visit (they expire before it)."""
+    if not job.required_certifications:
+        return None
+    day = crew.technician.local_date(start)
+    lapsed = crew.technician.missing_certifications(job.required_certifications, job.product_line, day)
+    if not lapsed:
+        return None
+    return f"certification(s) {', '.join(sorted(lapsed))} for {job.product_line} not valid on {day}"
 
 
 def _first_slot(job: Job, crew: Crew, now: datetime, travel: int, until: datetime) -> datetime | str:
@@ -215,6 +238,11 @@ def _candidate(
     )
     reasons = [
         f"qualified: {', '.join(sorted(map(str, job.required_skills)))}",
+        *(
+            [f"certified for {job.product_line}: {', '.join(sorted(job.required_certifications))}"]
+            if job.required_certifications
+            else []
+        ),
         f"covers region {job.region_id}",
         f"working and not absent {start:%Y-%m-%d %H:%M}-{end:%H:%M} UTC",
         f"travel {travel_minutes} min ({km:.1f} km) from the last known position",

@@ -527,11 +527,23 @@ class WorkOrder:
         self._in_place("accept_estimate", at, actor)
         self.billing = self.billing.accepted(self._at(at))
 
-    def cancel(self, *, reason: str, at: datetime, actor: Actor) -> None:
+    def cancel(self, *, reason: str, at: datetime, actor: Actor, note: str | None = None) -> None:
+        """Call the job off; ``note`` says why in words where the reason code does not."""
         self._transition("cancel", at, actor)
         self.finished_at = self._at(at)
         self.cancel_reason = reason
-        self._raise(WorkOrderCancelled(work_order_id=self.id, at=self._at(at), actor=actor, reason=reason))
+        self._raise(
+            WorkOrderCancelled(work_order_id=self.id, at=self._at(at), actor=actor, reason=reason, note=note)
+        )
+
+    def move_to_ticket(self, ticket_id: str, *, at: datetime, actor: Actor) -> bool:
+        """Serve another ticket (the one this order's ticket was merged into). Returns whether it moved."""
+        if ticket_id == self.ticket_id:
+            return False
+        self._in_place("move_to_ticket", at, actor)
+        self.ticket_id = ticket_id
+        self._raise(RequestUpdated(work_order_id=self.id, at=self._at(at), actor=actor, changed=("ticket",)))
+        return True
 
     # --- remote support -------------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ IN_PLACE_ACTIONS: dict[str, frozenset[WorkOrderState]] = {
     "dealer_accept": frozenset({S.NEW, S.SCHEDULED}),
     "dealer_return": frozenset({S.NEW, S.SCHEDULED}),
     "update_request": OPEN - {S.ON_SITE},
+    "move_to_ticket": OPEN,
     "apply_entitlement": OPEN,
     "accept_estimate": OPEN,
     "escalate": OPEN,

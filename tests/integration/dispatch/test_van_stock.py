@@ -1,0 +1,146 @@
+"""Inventory's stock events tell dispatch what each van holds; the technician whose van carries the job's
+parts is preferred, says so, and a late (older) stock event does not undo a newer one."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+
+from kit.clock import ManualClock
+
+pytestmark = pytest.mark.integration
+
+PART = "HE-200"
+RUN = uuid.uuid4().hex[:6]
+# both technicians live next door to each other and do the same work; the first by id has the empty van
+EMPTY_VAN_TECH, STOCKED_VAN_TECH = f"a-tech-{RUN}", f"b-tech-{RUN}"
+EMPTY_VAN, STOCKED_VAN = f"van-a-{RUN}", f"van-b-{RUN}"
+PARIS = {
+    "line1": "1 Rue de Rivoli",
+    "city": "Paris",
+    "country": "FR",
+    "region_code": "paris",
+    "location": {"latitude": 48.8566, "longitude": 2.3522},
+}
+HOLDS_PARTS = "van holds the needed parts"
+
+
+@pytest.fixture(scope="module")
+async def dispatch() -> AsyncIterator[DispatchUnderTest]:
+    under_test = DispatchUnderTest()
+    await under_test.setup()
+    try:
+        yield under_test
+    finally:
+        await under_test.teardown()
+
+
+def stock_changed(location_id: str, *, available: int, sequence: int, kind: str = "van") -> dict[str, Any]:
+    return {
+        "part_number": PART,
+        "location": {"location_id": location_id, "kind": kind},
+        "on_hand": available,
+        "reserved": 0,
+        "available": available,
+        "sequence": sequence,
+        "movement": "transfer_in",
+        "changed_at": T0.isoformat(),
+    }
+
+
+async def inventory_says(dispatch: DispatchUnderTest, location_id: str, **level: Any) -> None:
+    await dispatch.handled(
+        await dispatch.publish("inventory.stock.changed.v1", stock_changed(location_id, **level))
+    )
+
+
+async def seed_two_comparable_technicians(client: Any, dispatch: DispatchUnderTest) -> None:
+    auth = dispatch.auth(*DISPATCHER)
+    p = dispatch.prefix
+    for path, body in (
+        (
+            "centres",
+            {"id": "paris-centre", "name": "Paris", "kind": "regional_centre", "lat": 48.86, "lon": 2.35},
+        ),
+        ("regions", {"id": "paris", "name": "Paris", "grade": "B", "centre_id": "paris-centre"}),
+        *(
+            (
+                "technicians",
+                {
+                    "id": technician_id,
+                    "name": technician_id,
+                    "centre_id": "paris-centre",
+                    "region_ids": ["paris"],
+                    "skills": ["repair:water_heater"],
+                    "home_lat": 48.85,
+                    "home_lon": 2.34,
+                    "van_location_id": van,
+                },
+            )
+            for technician_id, van in ((EMPTY_VAN_TECH, EMPTY_VAN), (STOCKED_VAN_TECH, STOCKED_VAN))
+        ),
+    ):
+        r = await client.post(f"{p}/{path}", headers=auth, json=body)
+        assert r.status_code == 201, r.text
+
+
+async def test_the_technician_whose_van_holds_the_parts_is_chosen_and_a_late_stock_event_changes_nothing(
+    dispatch: DispatchUnderTest,
+) -> None:
+    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
+    async with dispatch.client(app) as client:
+        await seed_two_comparable_technicians(client, dispatch)
+        auth = dispatch.auth(*DISPATCHER)
+
+        # the empty van had the part, then it left; the stocked van's late, older copy says it had none
+        await inventory_says(dispatch, EMPTY_VAN, available=1, sequence=1)
+        await inventory_says(dispatch, EMPTY_VAN, available=0, sequence=2)
+        await inventory_says(dispatch, STOCKED_VAN, available=2, sequence=7)
+        await inventory_says(dispatch, STOCKED_VAN, available=0, sequence=6)
+        # a warehouse that happens to share an id with the empty van is not a van
+        await inventory_says(dispatch, EMPTY_VAN, available=50, sequence=3, kind="regional")
+
+        r = await client.post(
+            f"{dispatch.prefix}/work_orders",
+            headers=auth,
+            json={
+                "type": "repair",
+                "region_id": "paris",
+                "customer_id": "cust-vs",
+                "product_line": "water_heater",
+                "address": PARIS,
+                "needed_parts": [[PART, 1]],
+            },
+        )
+        assert r.status_code == 201, r.text
+        order = r.json()
+
+        r = await client.post(
+            f"{dispatch.prefix}/assignments/optimise",
+            headers=auth,
+            json={"apply": False, "time_limit_seconds": 0.5},
+        )
+        assert r.status_code == 200, r.text
+        [planned] = [a for a in r.json()["assignments"] if a["work_order_id"] == order["id"]]
+        assert planned["technician_id"] == STOCKED_VAN_TECH
+        assert HOLDS_PARTS in planned["reasons"]
+
+        r = await client.post(f"{dispatch.prefix}/work_orders/{order['id']}/auto_assign", headers=auth)
+        assert r.status_code == 200, r.text
+        chosen = r.json()
+        assert chosen["technician_id"] == STOCKED_VAN_TECH
+        assert HOLDS_PARTS in chosen["reasons"]
+        assert chosen["runners_up"] == [EMPTY_VAN_TECH]
+        assert HOLDS_PARTS in chosen["work_order"]["assignment"]["reasons"]
+
+        assigned = await dispatch.next_event(
+            lambda e: (
+                e["type"] == "dispatch.work_order.assigned.v1" and e["data"]["work_order_id"] == order["id"]
+            )
+        )
+        assert assigned["data"]["technician_id"] == STOCKED_VAN_TECH
+        assert HOLDS_PARTS in assigned["data"]["reasons"]
