@@ -141,6 +141,14 @@ async def insert_all(
         await conn.run_sync(lambda sync: write(sync, parts, notify=notify))
 
 
+def statements(parts: Sequence[tuple[Table, Sequence[Row]]], *, notify: str | None = None) -> int:
+    """How many statements ``write`` sends for ``parts`` on PostgreSQL."""
+    parts = [(table, rows) for table, rows in parts if rows]
+    if not parts:
+        return 1 if notify else 0
+    return len(_chunks(parts))
+
+
 def _chunks(parts: list[tuple[Table, Sequence[Row]]]) -> list[list[tuple[Table, Sequence[Row]]]]:
     """Split the parts so that no statement carries more than ``MAX_PARAMETERS`` values."""
     chunks: list[list[tuple[Table, Sequence[Row]]]] = [[]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -83,6 +84,35 @@ def _write_deferred_rows(conn: Connection, *_: Any) -> None:
         uow._write_deferred(conn)
 
 
+# Statements that need the transaction: anything but a plain read. A SELECT that locks rows, takes an
+# advisory lock or notifies must run inside it; sequence functions need not (they never roll back).
+_READ = re.compile(r"\s*(SELECT|VALUES|TABLE)\b", re.IGNORECASE)
+_NEEDS_TRANSACTION = re.compile(
+    r"\bFOR\s+(UPDATE|SHARE|NO\s+KEY\s+UPDATE|KEY\s+SHARE)\b|ADVISORY|PG_NOTIFY|SET_CONFIG|INTO\b",
+    re.IGNORECASE,
+)
+_read_only: dict[str, bool] = {}
+
+
+def reads_only(statement: str) -> bool:
+    """Whether ``statement`` is a plain read, which sees the same outside a transaction as inside one at
+    READ COMMITTED (every statement takes its own snapshot there)."""
+    known = _read_only.get(statement)
+    if known is None:
+        known = bool(_READ.match(statement)) and not _NEEDS_TRANSACTION.search(statement)
+        if len(_read_only) < 4096:  # statements come from code, so the set is bounded; stay safe anyway
+            _read_only[statement] = known
+    return known
+
+
+def _begin_before_writing(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+    """Before a statement reaches PostgreSQL: if its unit of work has not begun its transaction yet and
+    the statement is more than a plain read, begin it now (see ``UnitOfWork`` on the lazy BEGIN)."""
+    uow = conn.info.get(_UOW)
+    if uow is not None and uow._lazy is not None and not uow._one_statement and not reads_only(statement):
+        uow._begin_now()
+
+
 class Database:
     def __init__(
         self,
@@ -100,6 +130,8 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self._after_commit: list[Callable[[], None]] = []
         event.listen(self.engine.sync_engine, "before_execute", _write_deferred_rows)
+        if self.engine.dialect.name == "postgresql":
+            event.listen(self.engine.sync_engine, "before_cursor_execute", _begin_before_writing)
 
     @property
     def dialect(self) -> str:
@@ -124,6 +156,14 @@ class UnitOfWork:
     """One transaction: the changes, their audit rows and their events commit together or not at all.
 
     ``async with db.transaction() as uow:`` commits on a clean exit and rolls back on an exception.
+
+    On PostgreSQL the transaction begins lazily: plain reads before the first write run on their own
+    (at READ COMMITTED each statement takes its own snapshot anyway, so they see exactly what they would
+    see inside the transaction), and BEGIN goes out just before the first statement that writes, locks
+    or notifies. A unit of work whose only write is the one statement of its flush (the deferred rows,
+    the audit rows and the outbox rows together) sends neither BEGIN nor COMMIT: a single statement is
+    atomic on its own. A request that opens a ticket saves two of its round trips that way, a read-only
+    request both of its transaction's.
     """
 
     conn: AsyncConnection
@@ -135,6 +175,8 @@ class UnitOfWork:
         self._audit: list[dict[str, Any]] = []
         self._inserts: list[tuple[Table, list[dict[str, Any]]]] = []
         self._writing = False
+        self._lazy: Any = None  # the driver connection while BEGIN is still deferred
+        self._one_statement = False
 
     @property
     def tables(self) -> PlatformTables:
@@ -147,11 +189,29 @@ class UnitOfWork:
         self.conn = await self.db.engine.connect()
         try:
             await self.conn.begin()
+            if self.conn.dialect.name == "postgresql":
+                driver = (await self.conn.get_raw_connection()).dbapi_connection
+                if driver is not None and getattr(driver, "_transaction", True) is None:
+                    driver.autocommit = True  # until the first write: see the class's docstring
+                    self._lazy = driver
         except BaseException:
             await self.conn.close()
             raise
-        self.conn.sync_connection.info[_UOW] = self  # type: ignore[union-attr]
+        # kept: once a cancelled commit invalidated the connection, ``.info`` can no longer be reached
+        self._info = self.conn.sync_connection.info  # type: ignore[union-attr]
+        self._info[_UOW] = self
         return self
+
+    def _begin_now(self) -> None:
+        """Leave the lazy start: the next statement on the connection begins the transaction."""
+        driver, self._lazy = self._lazy, None
+        driver.autocommit = False
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether statements run inside a transaction by now (always, except before the first write on
+        PostgreSQL)."""
+        return self._lazy is None
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -163,7 +223,9 @@ class UnitOfWork:
             else:
                 await self.conn.rollback()
         finally:
-            self.conn.sync_connection.info.pop(_UOW, None)  # type: ignore[union-attr]
+            self._info.pop(_UOW, None)
+            if self._lazy is not None:
+                self._begin_now()  # the pooled connection goes back as it came: transactional
             await self.conn.close()
         if exc_type is None and self.events:
             for callback in self.db._after_commit:
@@ -173,6 +235,8 @@ class UnitOfWork:
     async def savepoint(self) -> AsyncIterator[None]:
         """A nested transaction: if the block raises, its changes, audit rows and events are undone."""
         await self.flush()  # rows deferred before the savepoint belong to the outer transaction
+        if self._lazy is not None:
+            self._begin_now()
         events, audit = len(self.events), len(self._audit)
         try:
             async with self.conn.begin_nested():
@@ -253,7 +317,10 @@ class UnitOfWork:
             else None
         )
         self._writing = True  # the statement below must not try to flush itself
+        # nothing written yet and everything fits one statement: it needs no BEGIN/COMMIT around it
+        self._one_statement = self._lazy is not None and bulk.statements(parts, notify=notify) <= 1
         try:
             await bulk.insert_all(self.conn, parts, notify=notify)
         finally:
             self._writing = False
+            self._one_statement = False
