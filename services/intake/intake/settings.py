@@ -19,6 +19,16 @@ class IntakeSettings(BaseSettings):
         pattern=r"^[A-Za-z]{2}$",
         description="ISO 3166-1 country of phone numbers written without a country code.",
     )
+    ticket_number_block: int = Field(
+        default=20,
+        ge=1,
+        le=1000,
+        description=(
+            "Ticket numbers an API process takes from the database at a time (PostgreSQL). Larger blocks "
+            "save round trips; numbers then interleave between processes and a restart skips the rest of "
+            "a block. 1 gives strictly increasing numbers across processes."
+        ),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -43,6 +43,7 @@ from intake.operations.customers import (
     phone_region,
     record_contact,
 )
+from intake.settings import intake_settings
 from intake.store import customers as customer_store
 from intake.store import sla as sla_store
 from intake.store import tickets as store
@@ -238,7 +239,8 @@ async def add_new_ticket(
 
 async def next_number(uow: UnitOfWork, at: datetime) -> str:
     """A fresh, unique, human-readable ticket number (``T-2026-000123``)."""
-    return format_ticket_number(at.year, await store.allocate_number(uow, at.year))
+    block = intake_settings().ticket_number_block
+    return format_ticket_number(at.year, await store.allocate_number(uow, at.year, block=block))
 
 
 def _complaint_origin(channel: Channel, actor: Actor) -> ComplaintOrigin:
