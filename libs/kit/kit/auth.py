@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -61,14 +62,37 @@ class Principal:
         return self.subject
 
 
+#: How many verified tokens a process remembers (least recently used go first).
+VERIFIED_TOKENS = 4096
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._jwks: dict[str, jwt.PyJWK] = {}
         self._jwks_fetched = 0.0
         self._lock = asyncio.Lock()
+        self._verified: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
 
     async def verify(self, token: str) -> Principal:
+        """The principal of a valid token. A client sends the same token with every request until it
+        expires, so a token verified once is remembered (up to ``VERIFIED_TOKENS``, never past its
+        ``exp``): checking the signature and claims again would find the same."""
+        known = self._verified.get(token)
+        if known is not None:
+            if known[0] > time.time():
+                self._verified.move_to_end(token)
+                return known[1]
+            del self._verified[token]
+        principal = await self._verify(token)
+        expires = principal.claims.get("exp")
+        if isinstance(expires, int | float):
+            self._verified[token] = (float(expires), principal)
+            if len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
+        return principal
+
+    async def _verify(self, token: str) -> Principal:
         s = self._settings
         try:
             header = jwt.get_unverified_header(token)

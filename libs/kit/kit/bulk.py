@@ -74,33 +74,45 @@ def build(
     the next free ``$n`` as ``{next}``); its text and positional arguments."""
     ctes: list[str] = []
     args: list[Any] = []
+    append = args.append
     for index, (table, rows) in enumerate(parts):
         if not rows:
             continue
         plan = _plan(table, dialect)
-        names = [n for n in plan if any(n in row for row in rows) or plan[n].default is not None]
+        present = rows[0].keys() if len(rows) == 1 else set().union(*rows)
+        columns = [c for c in plan.values() if c.name in present or c.default is not None]
         tuples = []
         for row in rows:
             cells = []
-            for name in names:
-                col = plan[name]
-                if name in row:
-                    value = row[name]
-                elif col.default is not None:
+            for col in columns:
+                value = row.get(col.name, _MISSING)
+                if value is _MISSING:
+                    if col.default is None:
+                        cells.append("DEFAULT")
+                        continue
                     value = col.default()
-                else:
-                    cells.append("DEFAULT")
-                    continue
-                args.append(col.process(value) if col.process is not None and value is not None else value)
+                append(col.process(value) if col.process is not None and value is not None else value)
                 cells.append(f"${len(args)}")
             tuples.append("(" + ", ".join(cells) + ")")
-        columns = ", ".join(plan[n].quoted for n in names)
-        target = dialect.identifier_preparer.format_table(table)
+        names = ", ".join(c.quoted for c in columns)
+        target = _target(table, dialect)
         # identifiers come from the metadata, quoted by the dialect; every value is a bind parameter
         values = ", ".join(tuples)
-        ctes.append(f"w{index} AS (INSERT INTO {target} ({columns}) VALUES {values})")  # noqa: S608
+        ctes.append(f"w{index} AS (INSERT INTO {target} ({names}) VALUES {values})")  # noqa: S608
     body = final.replace("{next}", f"${len(args) + 1}")
     return ("WITH " + ", ".join(ctes) + " " + body if ctes else body), args
+
+
+_MISSING = object()
+_targets: dict[tuple[int, str], str] = {}
+
+
+def _target(table: Table, dialect: Dialect) -> str:
+    key = (id(table), dialect.name)
+    target = _targets.get(key)
+    if target is None:
+        target = _targets[key] = dialect.identifier_preparer.format_table(table)
+    return target
 
 
 def write(
