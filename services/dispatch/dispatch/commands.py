@@ -11,8 +11,10 @@ from dispatch import events, store, working_status
 from dispatch.domain import escalation
 from dispatch.domain.billing import Billing, BillingBasis
 from dispatch.domain.network import RegionGrade, counted_on
+from dispatch.domain.technicians import certifications_required
 from dispatch.domain.values import Actor, GeoPoint, PartNeed, Priority, Role, TimeWindow, WorkOrderType
 from dispatch.domain.work_orders import Site, UnitRef, WorkOrder
+from dispatch.settings import dispatch_settings
 from kit.concurrency import check_if_match
 from kit.db import UnitOfWork
 from kit.scheduler import Timer
@@ -46,7 +48,8 @@ async def open_work_order(
     work_order_id: str | None = None,
 ) -> tuple[WorkOrder, dict[str, Any]]:
     """Open a work order (billing from a stored entitlement, if warranty already decided; the unit's grade
-    and installer from warranty's registration), set its timers."""
+    and installer from warranty's registration), set its timers. It requires the certifications the
+    settings require on its product line, and ``required_certifications`` besides."""
     work_order_id = work_order_id or str(uuid.uuid4())
     billing = None
     if ticket_id is not None:
@@ -66,7 +69,9 @@ async def open_work_order(
         unit=await unit_of(uow, serial_number, model=model, model_grade=model_grade),
         availability=availability or (),
         needed_parts=needed_parts or (),
-        required_certifications=required_certifications or (),
+        required_certifications=certifications_required(
+            product_line, required_certifications or (), dispatch_settings().required_certifications
+        ),
         billing=billing,
         policy=policy,
         calendar=calendar,

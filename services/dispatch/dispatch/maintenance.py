@@ -11,8 +11,10 @@ from typing import Any
 from dispatch import commands, store
 from dispatch.domain.maintenance import MaintenancePlan, next_request_on, open_visit, visits_to_request
 from dispatch.domain.network import counted_on
+from dispatch.domain.technicians import certifications_required
 from dispatch.domain.values import Actor
 from dispatch.domain.work_orders import UnitRef, WorkOrder, WorkOrderState
+from dispatch.settings import dispatch_settings
 from kit.db import UnitOfWork
 from kit.domain import DomainError
 from kit.scheduler import Timer
@@ -173,6 +175,9 @@ async def request_due_visits(uow: UnitOfWork, timer: Timer) -> None:
             actor=PLANNER,
             policy=policy,
             calendar=calendar,
+            required_certifications=certifications_required(
+                plan.product_line, (), dispatch_settings().required_certifications
+            ),
         )
         await commands.add_opened(
             uow,

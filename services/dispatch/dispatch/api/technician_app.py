@@ -17,12 +17,12 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from dispatch import store, working_status
-from dispatch import tables as t
 from dispatch.api.common import FieldUser, Short, Technician, act, actor_of
 from dispatch.api.views import StatusOut, WorkOrderOut
 from dispatch.domain.completion import CollectedPart, CompletionReport, FaultCause, IncompleteReason, UsedPart
 from dispatch.domain.technicians import TechnicianStatus
 from dispatch.domain.work_orders import WorkOrder
+from dispatch.planning import technician_of
 from kit.db import UnitOfWork
 from kit.deps import Db
 from kit.domain import DomainError
@@ -261,10 +261,12 @@ async def my_jobs(
     principal: Technician,
     day: Annotated[date | None, Query(alias="date", description="Default: today in my time zone")] = None,
 ) -> list[WorkOrderOut]:
-    """The calling technician's visits on ``date`` (their own time zone), in appointment order."""
+    """The calling technician's visits on ``date``, in appointment order. Days are those of the time zone
+    the technician is planned in: the home centre calendar's for a technician working to it (no shifts of
+    their own), else their own."""
     async with db.transaction() as uow:
-        me = await store.find_row(uow, t.technicians, principal.subject)
-        zone = ZoneInfo(me["timezone"] if me and me["timezone"] else "UTC")
+        me = await store.find_technician(uow, principal.subject)
+        zone = ZoneInfo(technician_of(me).timezone if me is not None else "UTC")
         day = day or uow.now().astimezone(zone).date()
         start = datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC)

@@ -9,8 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contracts.common import Address
-from dispatch import commands, handover, store
-from dispatch import tables as t
+from dispatch import commands, handover, manual_assignment, store
 from dispatch.api.common import (
     Dispatcher,
     FieldUser,
@@ -25,10 +24,8 @@ from dispatch.api.common import (
 )
 from dispatch.api.technician_app import ReportIn
 from dispatch.api.views import WorkOrderOut
-from dispatch.domain.appointments import Appointment
 from dispatch.domain.dealers import own_technician_in_time
-from dispatch.domain.values import Actor, PartNeed, Priority, WorkOrderType
-from dispatch.domain.work_orders import WorkOrder
+from dispatch.domain.values import PartNeed, Priority, WorkOrderType
 from kit.auth import Principal, Role, require
 from kit.concurrency import IfMatch, etag
 from kit.db import UnitOfWork
@@ -73,6 +70,12 @@ class AssignIn(BaseModel):
     reasons: list[Short] = Field(default_factory=list, max_length=20)
     lock: bool = False
     override_lock: bool = False
+    override: bool = Field(
+        default=False,
+        description="Assign even though the technician is off duty or on a break, lacks a skill or a valid "
+        "certification, does not cover the region or is absent on the day; the problems are recorded among "
+        "the assignment's reasons. An inactive technician is refused whatever this says.",
+    )
 
 
 class AutoAssignIn(BaseModel):
@@ -207,29 +210,30 @@ async def assign(
     if_match: IfMatch = None,
 ) -> WorkOrderOut:
     """Give the job to a technician for an appointment. A dealer assigns the jobs handed to it, to its own
-    technicians (which also accepts the job)."""
+    technicians (which also accepts the job).
+
+    The choice is checked as the planner would check it: an inactive technician is refused (409
+    ``technician-inactive``); a technician off duty or on a break (for a visit today), lacking a skill or
+    a certification valid on the day of the visit, not covering the region, or absent that day is refused
+    with the ``problems`` listed (409 ``assignment-needs-override``) unless ``override`` is true, when the
+    job is assigned and the problems are recorded among the assignment's reasons."""
     dealer_id = dealer_of(principal) if principal.is_partner else None
     async with db.transaction() as uow:
-        technician = await store.get_row(uow, t.technicians, body.technician_id)
-    if dealer_id is not None and technician["dealer_id"] != dealer_id:
-        raise Forbidden(f"technician {body.technician_id} does not work for dealer {dealer_id}")
-
-    def action(order: WorkOrder, actor: Actor, now: datetime) -> None:
-        if dealer_id is not None:
-            order.accept_for_dealer(dealer_id, at=now, actor=actor)
-        order.assign(
-            body.technician_id,
-            Appointment(body.appointment.domain()),
-            at=now,
-            actor=actor,
-            reasons=body.reasons or ("chosen by the dealer" if dealer_id else "chosen by the dispatcher",),
+        order, version = await manual_assignment.assign_chosen(
+            uow,
+            work_order_id,
+            technician_id=body.technician_id,
+            visit=body.appointment.domain(),
+            actor=actor_of(principal),
+            reasons=body.reasons,
+            override=body.override,
+            lock=body.lock,
             override_lock=body.override_lock,
+            dealer_id=dealer_id,
+            if_match=if_match,
         )
-        if body.lock:
-            order.lock(at=now, actor=actor)
-
-    method = "dealer" if dealer_id is not None else "manual"
-    return await act(db, work_order_id, principal, action, response, if_match, method=method)
+        number = (await store.load_row(uow, work_order_id, for_update=False))["number"]
+    return respond(order, version, number, response)
 
 
 @router.post("/work_orders/{work_order_id}/auto_assign")

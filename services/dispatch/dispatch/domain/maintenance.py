@@ -135,6 +135,7 @@ def open_visit(
     actor: Actor,
     policy: ServiceLevelPolicy = DEFAULT_SERVICE_LEVELS,
     calendar: WorkingCalendar = ALWAYS_OPEN,
+    required_certifications: Iterable[str] = (),
 ) -> WorkOrder:
     """The preventive maintenance work order for ``request``, available across the visit's window."""
     at = ensure_utc(at)
@@ -153,6 +154,7 @@ def open_visit(
         availability=(window,),
         planned_until=window.end,
         maintenance_plan_id=plan.id,
+        required_certifications=required_certifications,
         policy=policy,
         calendar=calendar,
     )

@@ -199,6 +199,14 @@ class Certification:
         return self.product_line is None or self.product_line == product_line
 
 
+def certifications_required(
+    product_line: str, listed: Iterable[str], by_line: Mapping[str, Iterable[str]]
+) -> frozenset[str]:
+    """The certifications a job on ``product_line`` requires: those every job on the line requires
+    (``by_line``, the operator's setting) and those ``listed`` for this job."""
+    return frozenset(by_line.get(product_line, ())) | frozenset(listed)
+
+
 def weekday_shifts(days: Iterable[int], start: time, end: time) -> Mapping[int, tuple[ShiftSpan, ...]]:
     """The same shift on each of ``days`` (0 = Monday)."""
     span = (ShiftSpan(start, end),)
@@ -327,10 +335,15 @@ class Technician:
     def local_date(self, at: datetime) -> date:
         return ensure_utc(at).astimezone(ZoneInfo(self.timezone)).date()
 
-    def _rest_of_day(self, at: datetime) -> TimeWindow:
+    def local_day(self, day: date) -> TimeWindow:
+        """The whole of ``day`` in the technician's time zone."""
         zone = ZoneInfo(self.timezone)
-        midnight = datetime.combine(self.local_date(at) + timedelta(days=1), MIDNIGHT, zone)
-        return TimeWindow(ensure_utc(at), midnight.astimezone(UTC))
+        start = datetime.combine(day, MIDNIGHT, zone)
+        end = datetime.combine(day + timedelta(days=1), MIDNIGHT, zone)
+        return TimeWindow(start.astimezone(UTC), end.astimezone(UTC))
+
+    def _rest_of_day(self, at: datetime) -> TimeWindow:
+        return TimeWindow(ensure_utc(at), self.local_day(self.local_date(at)).end)
 
     # --- what the app and the back office change ---------------------------------------------------------
 

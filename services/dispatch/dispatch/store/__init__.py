@@ -35,7 +35,13 @@ from dispatch.store.network import (
     update_row,
 )
 from dispatch.store.stock import keep_van_stock, van_stock
-from dispatch.store.technicians import keep_working_status, technician, technicians, working_status_row
+from dispatch.store.technicians import (
+    find_technician,
+    keep_working_status,
+    technician,
+    technicians,
+    working_status_row,
+)
 from dispatch.store.work_orders import (
     OPTIMISER_LOCK,
     TIMER_PREFIX,
@@ -77,6 +83,7 @@ __all__ = [
     "centre_calendar",
     "entitlement_for_ticket",
     "find_row",
+    "find_technician",
     "finished_visits",
     "get_row",
     "insert",

@@ -40,10 +40,16 @@ async def technicians(
 
 async def technician(uow: UnitOfWork, technician_id: str) -> RowMapping:
     """One technician row with its home centre's business calendar (see :func:`technicians`)."""
-    query = _with_centre_calendar().where(t.technicians.c.id == technician_id)
-    row: RowMapping | None = (await uow.conn.execute(query)).mappings().first()
+    row = await find_technician(uow, technician_id)
     if row is None:
         raise NotFound(f"technician {technician_id} not found")
+    return row
+
+
+async def find_technician(uow: UnitOfWork, technician_id: str) -> RowMapping | None:
+    """:func:`technician`, or ``None`` for one dispatch does not keep."""
+    query = _with_centre_calendar().where(t.technicians.c.id == technician_id)
+    row: RowMapping | None = (await uow.conn.execute(query)).mappings().first()
     return row
 
 

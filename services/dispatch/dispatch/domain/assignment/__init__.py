@@ -5,6 +5,8 @@ the greedy nearest-available baseline. Every assignment carries its reasons and 
 - ``optimise(problem, OptimiserSettings(...))`` -> ``Plan`` (assignments in route order, unassigned + why)
 - ``greedy_plan(problem)`` -> ``Plan``
 - ``hard_rule_violations(problem, plan)`` -> an independent check of any plan
+- ``manual.reasons_for_choice(job, technician, visit, ...)`` -> a dispatcher's own choice, checked with
+  the planner's rules (``fitness``): refused, or the reasons to record (with what an override overrides)
 """
 
 from dispatch.domain.assignment.greedy import greedy_plan

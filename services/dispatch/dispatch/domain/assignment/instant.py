@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from dispatch.domain.appointments import Appointment
+from dispatch.domain.assignment.fitness import qualification_problems, status_problems
 from dispatch.domain.assignment.model import CostBreakdown, Crew, Job, Weights
 from dispatch.domain.values import Actor, TimeWindow, TravelModel, ensure_utc
 from dispatch.domain.work_orders import WorkOrder
@@ -129,28 +130,11 @@ def assign_now(
 
 def _hard_rule_problems(job: Job, crew: Crew, now: datetime) -> tuple[str, ...]:
     tech = crew.technician
-    problems = []
-    if not tech.assignable:
-        problems.append("technician is inactive")
-    elif tech.off_duty:
-        # an urgent job goes to someone on duty now, even if they would be free again tomorrow
-        since = f" since {tech.status_since:%Y-%m-%d %H:%M} UTC" if tech.status_since else ""
-        problems.append(f"technician is off duty{since}")
+    # an urgent job goes to someone on duty now, even if they would be free again tomorrow
+    problems = list(status_problems(tech))
     if job.locked_technician_id and job.locked_technician_id != tech.id:
         problems.append(f"job is locked to {job.locked_technician_id}")
-    missing = tech.missing_skills(job.required_skills)
-    if missing:
-        problems.append(f"lacks skill(s) {', '.join(sorted(map(str, missing)))}")
-    if not tech.covers_region(job.region_id) and job.locked_technician_id != tech.id:
-        problems.append(f"does not cover region {job.region_id}")
-    if job.required_certifications:
-        missing_certs = tech.missing_certifications(
-            job.required_certifications, job.product_line, tech.local_date(now)
-        )
-        if missing_certs:
-            problems.append(
-                f"lacks valid certification(s) {', '.join(sorted(missing_certs))} for {job.product_line}"
-            )
+    problems.extend(qualification_problems(job, tech, on=tech.local_date(now)))
     return tuple(problems)
 
 

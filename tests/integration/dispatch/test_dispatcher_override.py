@@ -1,0 +1,212 @@
+"""A dispatcher's own choice of technician, through the HTTP API on real PostgreSQL and RabbitMQ: refused for
+an inactive technician; refused with the problems listed for one off duty, unqualified or absent unless
+the dispatcher overrides; and an override is kept on the order, in the assignment history and in the
+assigned event."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+
+from kit.clock import ManualClock
+
+pytestmark = pytest.mark.integration
+
+REFRIGERANT = "refrigerant_handling"
+SITE = {
+    "line1": "1 Place Bellecour",
+    "city": "Lyon",
+    "country": "FR",
+    "location": {"latitude": 45.7578, "longitude": 4.8320},
+}
+
+
+@pytest.fixture(scope="module")
+async def dispatch() -> AsyncIterator[DispatchUnderTest]:
+    under_test = DispatchUnderTest()
+    await under_test.setup()
+    try:
+        yield under_test
+    finally:
+        await under_test.teardown()
+
+
+def window(start: datetime, minutes: int = 60) -> dict[str, str]:
+    return {"start": start.isoformat(), "end": (start + timedelta(minutes=minutes)).isoformat()}
+
+
+TODAY_14H = window(T0 + timedelta(hours=6))
+
+
+class Lyon:
+    """A centre and region of their own, technicians in it, and air conditioner repairs that need
+    refrigerant handling."""
+
+    def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
+        self.client, self.dispatch = client, dispatch
+        self.p, self.auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
+        self.suffix = uuid.uuid4().hex[:6]
+        self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
+
+    async def setup(self) -> Lyon:
+        for path, body in (
+            ("centres", {"id": self.centre, "name": "Lyon", "kind": "regional_centre"}),
+            ("regions", {"id": self.region, "name": "Lyon", "grade": "B", "centre_id": self.centre}),
+        ):
+            r = await self.client.post(f"{self.p}/{path}", headers=self.auth, json=body)
+            assert r.status_code == 201, r.text
+        return self
+
+    async def technician(self, name: str, **changes: Any) -> str:
+        technician_id = f"{name}-{self.suffix}"
+        body = {
+            "id": technician_id,
+            "name": name,
+            "centre_id": self.centre,
+            "region_ids": [self.region],
+            "skills": ["repair:air_conditioner"],
+            "certifications": [{"name": REFRIGERANT, "product_line": "air_conditioner"}],
+            "home_lat": 45.76,
+            "home_lon": 4.84,
+            **changes,
+        }
+        r = await self.client.post(f"{self.p}/technicians", headers=self.auth, json=body)
+        assert r.status_code == 201, r.text
+        return technician_id
+
+    async def order(self) -> str:
+        r = await self.client.post(
+            f"{self.p}/work_orders",
+            headers=self.auth,
+            json={
+                "type": "repair",
+                "region_id": self.region,
+                "customer_id": "cust-1",
+                "product_line": "air_conditioner",
+                "required_certifications": [REFRIGERANT],
+                "address": SITE,
+            },
+        )
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    async def assign(self, order_id: str, technician_id: str, **extra: Any) -> Any:
+        return await self.client.post(
+            f"{self.p}/work_orders/{order_id}/assign",
+            headers=self.auth,
+            json={"technician_id": technician_id, "appointment": TODAY_14H, **extra},
+        )
+
+    async def read(self, order_id: str) -> dict[str, Any]:
+        r = await self.client.get(f"{self.p}/work_orders/{order_id}", headers=self.auth)
+        assert r.status_code == 200, r.text
+        order: dict[str, Any] = r.json()
+        return order
+
+
+def assigned(order_id: str) -> Any:
+    return lambda e: e["type"] == "dispatch.work_order.assigned.v1" and e["data"]["work_order_id"] == order_id
+
+
+async def test_an_inactive_technician_is_refused_even_with_an_override(dispatch: DispatchUnderTest) -> None:
+    async with dispatch.client(dispatch.app(ManualClock(T0), roles={"relay"})) as client:
+        lyon = await Lyon(client, dispatch).setup()
+        gone = await lyon.technician("gone")
+        r = await client.delete(f"{lyon.p}/technicians/{gone}", headers=lyon.auth)
+        assert r.status_code == 204, r.text
+        order_id = await lyon.order()
+
+        r = await lyon.assign(order_id, gone, override=True)
+
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["type"].endswith(":technician-inactive")
+        order = await lyon.read(order_id)
+        assert (order["state"], order["technician_id"]) == ("new", None)
+        await dispatch.no_event(assigned(order_id))
+
+
+async def test_an_unfit_choice_is_refused_with_its_problems_and_assigned_when_overridden(
+    dispatch: DispatchUnderTest,
+) -> None:
+    async with dispatch.client(dispatch.app(ManualClock(T0), roles={"relay"})) as client:
+        lyon = await Lyon(client, dispatch).setup()
+        # finished for the day, repairs water heaters only, in another region, uncertified
+        tired = await lyon.technician(
+            "tired", skills=["repair:water_heater"], region_ids=["elsewhere"], certifications=[]
+        )
+        r = await client.post(
+            f"{lyon.p}/me/status", headers=dispatch.auth(tired, "technician"), json={"status": "off_duty"}
+        )
+        assert r.status_code == 200, r.text
+        order_id = await lyon.order()
+        problems = [
+            "technician is off duty since 2026-03-10 08:00 UTC",
+            "lacks skill(s) repair:air_conditioner",
+            f"does not cover region {lyon.region}",
+            f"lacks valid certification(s) {REFRIGERANT} for air_conditioner",
+        ]
+
+        r = await lyon.assign(order_id, tired, reasons=["the customer knows him"])
+
+        assert r.status_code == 409, r.text
+        assert r.json()["type"].endswith(":assignment-needs-override")
+        assert r.json()["problems"] == problems
+        assert (await lyon.read(order_id))["technician_id"] is None
+
+        r = await lyon.assign(order_id, tired, reasons=["the customer knows him"], override=True)
+
+        assert r.status_code == 200, r.text
+        recorded = [*(f"assigned by dispatcher despite: {p}" for p in problems), "the customer knows him"]
+        order = await lyon.read(order_id)
+        assert (order["state"], order["technician_id"]) == ("assigned", tired)
+        assert order["assignment"]["reasons"] == recorded
+        event = await dispatch.next_event(assigned(order_id))
+        assert (event["data"]["method"], event["data"]["reasons"]) == ("manual", recorded)
+        [history] = await dispatch.sql(
+            "SELECT reasons, assigned_by FROM assignments WHERE work_order_id = $1", order_id
+        )
+        assert (json.loads(history["reasons"]), history["assigned_by"]) == (recorded, DISPATCHER[0])
+
+
+async def test_a_fit_technician_is_assigned_without_an_override(dispatch: DispatchUnderTest) -> None:
+    async with dispatch.client(dispatch.app(ManualClock(T0), roles={"relay"})) as client:
+        lyon = await Lyon(client, dispatch).setup()
+        fit = await lyon.technician("fit")
+        order_id = await lyon.order()
+
+        r = await lyon.assign(order_id, fit)
+
+        assert r.status_code == 200, r.text
+        assert r.json()["assignment"]["reasons"] == ["chosen by the dispatcher"]
+
+
+async def test_an_absence_on_the_day_of_the_visit_needs_an_override(dispatch: DispatchUnderTest) -> None:
+    async with dispatch.client(dispatch.app(ManualClock(T0), roles={"relay"})) as client:
+        lyon = await Lyon(client, dispatch).setup()
+        away = await lyon.technician("away")
+        r = await client.post(
+            f"{lyon.p}/technicians/{away}/absences",
+            headers=lyon.auth,
+            json={**window(T0 + timedelta(hours=1), minutes=180), "reason": "training"},
+        )
+        assert r.status_code == 201, r.text
+        order_id = await lyon.order()
+
+        refused = await lyon.assign(order_id, away)
+        tomorrow = await client.post(
+            f"{lyon.p}/work_orders/{order_id}/assign",
+            headers=lyon.auth,
+            json={"technician_id": away, "appointment": window(T0 + timedelta(days=1, hours=1))},
+        )
+
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["problems"] == ["absent (training) on 2026-03-10, the day of the visit"]
+        assert tomorrow.status_code == 200, tomorrow.text
+        assert tomorrow.json()["assignment"]["reasons"] == ["chosen by the dispatcher"]

@@ -1,0 +1,144 @@
+"""The technician app's "my jobs today", on real PostgreSQL, counts days in the time zone the technician is
+planned in: the home centre calendar's for a technician working to it, their own for one with shifts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from dispatch_harness import DISPATCHER, DispatchUnderTest
+
+from kit.clock import ManualClock
+
+pytestmark = pytest.mark.integration
+
+# Auckland is 13 hours ahead of UTC in March
+AUCKLAND_HOURS = {
+    "timezone": "Pacific/Auckland",
+    "working_hours": {str(day): {"opens": "08:00", "closes": "18:00"} for day in range(7)},
+    "holidays": [],
+}
+ASSIGNED_AT = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # 21:00 on the 10th in Auckland
+ASKED_AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)  # already 01:00 on the 11th in Auckland
+SITE = {
+    "line1": "1 Queen Street",
+    "city": "Auckland",
+    "country": "NZ",
+    "location": {"latitude": -36.8485, "longitude": 174.7633},
+}
+
+
+@pytest.fixture(scope="module")
+async def dispatch() -> AsyncIterator[DispatchUnderTest]:
+    under_test = DispatchUnderTest()
+    await under_test.setup()
+    try:
+        yield under_test
+    finally:
+        await under_test.teardown()
+
+
+class Auckland:
+    """A centre keeping Auckland's calendar, a region, technicians, and visits given to them."""
+
+    def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
+        self.client, self.p, self.auth = client, dispatch.prefix, dispatch.auth(*DISPATCHER)
+        self.suffix = uuid.uuid4().hex[:6]
+        self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
+
+    async def setup(self) -> Auckland:
+        for path, body in (
+            ("centres", {"id": self.centre, "name": "Auckland", "kind": "regional_centre"}),
+            ("regions", {"id": self.region, "name": "Auckland", "grade": "B", "centre_id": self.centre}),
+        ):
+            r = await self.client.post(f"{self.p}/{path}", headers=self.auth, json=body)
+            assert r.status_code == 201, r.text
+        r = await self.client.put(
+            f"{self.p}/centres/{self.centre}/calendar", headers=self.auth, json=AUCKLAND_HOURS
+        )
+        assert r.status_code == 200, r.text
+        return self
+
+    async def technician(self, name: str, **changes: Any) -> str:
+        technician_id = f"{name}-{self.suffix}"
+        body = {
+            "id": technician_id,
+            "name": name,
+            "centre_id": self.centre,
+            "region_ids": [self.region],
+            "skills": ["repair:water_heater"],
+            "home_lat": -36.85,
+            "home_lon": 174.76,
+            **changes,
+        }
+        r = await self.client.post(f"{self.p}/technicians", headers=self.auth, json=body)
+        assert r.status_code == 201, r.text
+        return technician_id
+
+    async def visit(self, technician_id: str, start: datetime) -> str:
+        r = await self.client.post(
+            f"{self.p}/work_orders",
+            headers=self.auth,
+            json={
+                "type": "repair",
+                "region_id": self.region,
+                "customer_id": "cust-1",
+                "product_line": "water_heater",
+                "address": SITE,
+            },
+        )
+        assert r.status_code == 201, r.text
+        order_id = str(r.json()["id"])
+        appointment = {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
+        r = await self.client.post(
+            f"{self.p}/work_orders/{order_id}/assign",
+            headers=self.auth,
+            json={"technician_id": technician_id, "appointment": appointment},
+        )
+        assert r.status_code == 200, r.text
+        return order_id
+
+
+async def my_jobs(client: Any, dispatch: DispatchUnderTest, technician_id: str, **params: str) -> list[str]:
+    r = await client.get(
+        f"{dispatch.prefix}/me/jobs", headers=dispatch.auth(technician_id, "technician"), params=params
+    )
+    assert r.status_code == 200, r.text
+    return [job["id"] for job in r.json()]
+
+
+async def test_a_technician_working_to_the_centre_calendar_sees_the_centres_days(
+    dispatch: DispatchUnderTest,
+) -> None:
+    clock = ManualClock(ASSIGNED_AT)
+    async with dispatch.client(dispatch.app(clock, roles=set())) as client:
+        auckland = await Auckland(client, dispatch).setup()
+        # no shifts of their own: planned in the centre's hours and zone (their own zone is left at UTC)
+        kiri = await auckland.technician("kiri")
+        # in Auckland: 22:00 on the 10th, 15:00 on the 11th, 01:00 on the 12th
+        late_on_the_10th = await auckland.visit(kiri, datetime(2026, 3, 10, 9, 0, tzinfo=UTC))
+        afternoon_11th = await auckland.visit(kiri, datetime(2026, 3, 11, 2, 0, tzinfo=UTC))
+        early_12th = await auckland.visit(kiri, datetime(2026, 3, 11, 12, 0, tzinfo=UTC))
+        clock.set(ASKED_AT)
+
+        assert await my_jobs(client, dispatch, kiri) == [afternoon_11th]
+        assert await my_jobs(client, dispatch, kiri, date="2026-03-10") == [late_on_the_10th]
+        assert await my_jobs(client, dispatch, kiri, date="2026-03-11") == [afternoon_11th]
+        assert await my_jobs(client, dispatch, kiri, date="2026-03-12") == [early_12th]
+
+
+async def test_a_technician_with_shifts_of_their_own_keeps_their_own_days(
+    dispatch: DispatchUnderTest,
+) -> None:
+    clock = ManualClock(ASSIGNED_AT)
+    async with dispatch.client(dispatch.app(clock, roles=set())) as client:
+        auckland = await Auckland(client, dispatch).setup()
+        # works from the same centre, but to shifts of their own in UTC (a remote support desk, say)
+        sam = await auckland.technician("sam", shifts={"1": [["08:00:00", "17:00:00"]]})
+        morning_10th_utc = await auckland.visit(sam, datetime(2026, 3, 10, 10, 0, tzinfo=UTC))
+        clock.set(ASKED_AT)
+
+        assert await my_jobs(client, dispatch, sam) == [morning_10th_utc]
