@@ -6,9 +6,9 @@ import asyncio
 import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
@@ -27,6 +27,20 @@ from kit.settings import Settings
 from messaging.topology import EVENTS_EXCHANGE, ServiceTopology
 
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # a Tuesday, 08:00
+
+#: a site in Paris near the seeded technicians, and one in Lyon
+PARIS_SITE = {
+    "line1": "2 Rue de Rivoli",
+    "city": "Paris",
+    "country": "FR",
+    "location": {"latitude": 48.857, "longitude": 2.353},
+}
+LYON_SITE = {
+    "line1": "1 Place Bellecour",
+    "city": "Lyon",
+    "country": "FR",
+    "location": {"latitude": 45.7578, "longitude": 4.8320},
+}
 
 
 class DispatchUnderTest:
@@ -120,6 +134,12 @@ class DispatchUnderTest:
         await channel.close()
         return event_id
 
+    async def deliver(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> str:
+        """Publish an event and wait until dispatch has handled it; its id."""
+        event_id = await self.publish(event_type, data, at=at)
+        await self.handled(event_id)
+        return event_id
+
     async def handled(self, event_id: str, *, within: float = 15.0) -> None:
         """Wait until dispatch has handled the event (its id is in dispatch's inbox)."""
 
@@ -180,8 +200,36 @@ class DispatchUnderTest:
         raise AssertionError(f"unexpected event {event['type']}: {event['data']}")
 
 
+@asynccontextmanager
+async def running_dispatch() -> AsyncIterator[DispatchUnderTest]:
+    """Dispatch set up on its own database and queues, torn down afterwards."""
+    under_test = DispatchUnderTest()
+    await under_test.setup()
+    try:
+        yield under_test
+    finally:
+        await under_test.teardown()
+
+
 DISPATCHER = ("dispatcher-1", "dispatcher")
 TECH_ID = "tech-" + uuid.uuid4().hex[:6]
+
+
+def of_order(event_type: str, work_order_id: str, **data: Any) -> Callable[[dict[str, Any]], bool]:
+    """Matches an event of ``event_type`` about the work order (and with ``data`` among its fields)."""
+
+    def matches(e: dict[str, Any]) -> bool:
+        return (
+            e["type"] == event_type
+            and e["data"]["work_order_id"] == work_order_id
+            and all(e["data"].get(k) == v for k, v in data.items())
+        )
+
+    return matches
+
+
+def ticket_number(ticket_id: str) -> str:
+    return "T-" + ticket_id[:8]
 
 
 def ticket_created(
@@ -189,7 +237,7 @@ def ticket_created(
 ) -> dict[str, Any]:
     return {
         "ticket_id": ticket_id,
-        "ticket_number": "T-" + ticket_id[:8],
+        "ticket_number": ticket_number(ticket_id),
         "version": 1,
         "details": {
             "channel": "phone",
@@ -213,37 +261,130 @@ def ticket_created(
     }
 
 
+def ticket_cancelled(
+    ticket_id: str, version: int, *, cancelled_after: timedelta = timedelta(minutes=30)
+) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "ticket_number": ticket_number(ticket_id),
+        "version": version,
+        "customer_id": "cust-1",
+        "type": "repair",
+        "opened_at": T0.isoformat(),
+        "reason": "customer_withdrew",
+        "cancelled_at": (T0 + cancelled_after).isoformat(),
+        "cancelled_by": {"kind": "user", "id": "agent-1", "role": "agent"},
+    }
+
+
+async def add_centre_and_region(
+    client: Any,
+    dispatch: DispatchUnderTest,
+    *,
+    name: str = "Paris",
+    grade: str = "B",
+    centre_id: str | None = None,
+    region_id: str | None = None,
+    **centre: Any,
+) -> tuple[str, str]:
+    """A centre (``centre``: more of its fields) and a region it serves, by the dispatcher; their ids,
+    ``centre-<suffix>`` and ``region-<suffix>`` unless given."""
+    suffix = uuid.uuid4().hex[:6]
+    centre_id, region_id = centre_id or f"centre-{suffix}", region_id or f"region-{suffix}"
+    auth = dispatch.auth(*DISPATCHER)
+    r = await client.post(
+        f"{dispatch.prefix}/centres",
+        headers=auth,
+        json={"id": centre_id, "name": name, "kind": "regional_centre", **centre},
+    )
+    assert r.status_code == 201, r.text
+    r = await client.post(
+        f"{dispatch.prefix}/regions",
+        headers=auth,
+        json={"id": region_id, "name": name, "grade": grade, "centre_id": centre_id},
+    )
+    assert r.status_code == 201, r.text
+    return centre_id, region_id
+
+
+async def add_technician(
+    client: Any,
+    dispatch: DispatchUnderTest,
+    technician_id: str,
+    *,
+    centre_id: str,
+    region_id: str,
+    name: str,
+    home_lat: float,
+    home_lon: float,
+    skills: Sequence[str] = ("repair:water_heater",),
+    **extra: Any,
+) -> str:
+    """A technician added by the dispatcher (``extra``: more fields, or ones replacing the defaults); the id."""
+    r = await client.post(
+        f"{dispatch.prefix}/technicians",
+        headers=dispatch.auth(*DISPATCHER),
+        json={
+            "id": technician_id,
+            "name": name,
+            "centre_id": centre_id,
+            "region_ids": [region_id],
+            "skills": list(skills),
+            "home_lat": home_lat,
+            "home_lon": home_lon,
+            **extra,
+        },
+    )
+    assert r.status_code == 201, r.text
+    return technician_id
+
+
+async def open_work_order(client: Any, dispatch: DispatchUnderTest, **order: Any) -> dict[str, Any]:
+    """A repair opened by the dispatcher (``order``: its fields, or ones replacing the defaults)."""
+    r = await client.post(
+        f"{dispatch.prefix}/work_orders",
+        headers=dispatch.auth(*DISPATCHER),
+        json={"type": "repair", "customer_id": "cust-1", "product_line": "water_heater", **order},
+    )
+    assert r.status_code == 201, r.text
+    opened: dict[str, Any] = r.json()
+    return opened
+
+
+def appointment(start: datetime, length: timedelta = timedelta(hours=1)) -> dict[str, str]:
+    return {"start": start.isoformat(), "end": (start + length).isoformat()}
+
+
+async def assign(
+    client: Any, dispatch: DispatchUnderTest, work_order_id: str, technician_id: str, visit: dict[str, str]
+) -> None:
+    """The dispatcher gives the order to the technician for the ``visit`` window."""
+    r = await client.post(
+        f"{dispatch.prefix}/work_orders/{work_order_id}/assign",
+        headers=dispatch.auth(*DISPATCHER),
+        json={"technician_id": technician_id, "appointment": visit},
+    )
+    assert r.status_code == 200, r.text
+
+
 async def seed_network(client: Any, dispatch: DispatchUnderTest) -> None:
     auth = dispatch.auth(*DISPATCHER)
     p = dispatch.prefix
     if (await client.get(f"{p}/technicians", headers=auth)).json():
         return
-    r = await client.post(
-        f"{p}/centres",
-        headers=auth,
-        json={"id": "paris-centre", "name": "Paris", "kind": "regional_centre", "lat": 48.86, "lon": 2.35},
+    await add_centre_and_region(
+        client, dispatch, grade="A", centre_id="paris-centre", region_id="paris", lat=48.86, lon=2.35
     )
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        f"{p}/regions",
-        headers=auth,
-        json={"id": "paris", "name": "Paris", "grade": "A", "centre_id": "paris-centre"},
+    await add_technician(
+        client,
+        dispatch,
+        TECH_ID,
+        centre_id="paris-centre",
+        region_id="paris",
+        name="Camille",
+        home_lat=48.85,
+        home_lon=2.34,
     )
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        f"{p}/technicians",
-        headers=auth,
-        json={
-            "id": TECH_ID,
-            "name": "Camille",
-            "centre_id": "paris-centre",
-            "region_ids": ["paris"],
-            "skills": ["repair:water_heater"],
-            "home_lat": 48.85,
-            "home_lon": 2.34,
-        },
-    )
-    assert r.status_code == 201, r.text
 
 
 async def work_order_of(client: Any, dispatch: DispatchUnderTest, ticket_id: str) -> dict[str, Any]:

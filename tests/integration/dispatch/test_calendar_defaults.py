@@ -4,12 +4,19 @@ planning (its hours and holidays), and every change of a centre's calendar says 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+from dispatch_harness import (
+    DISPATCHER,
+    PARIS_SITE,
+    T0,
+    DispatchUnderTest,
+    add_centre_and_region,
+    add_technician,
+    open_work_order,
+)
 
 from kit.clock import ManualClock
 
@@ -21,68 +28,27 @@ PARIS_HOURS = {
     "working_hours": {str(day): {"opens": "10:00", "closes": "18:00"} for day in range(5)},
     "holidays": [],
 }
-SITE = {
-    "line1": "2 Rue de Rivoli",
-    "city": "Paris",
-    "country": "FR",
-    "location": {"latitude": 48.857, "longitude": 2.353},
-}
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-async def centre_with_region(client: Any, dispatch: DispatchUnderTest) -> tuple[str, str]:
-    auth = dispatch.auth(*DISPATCHER)
-    suffix = uuid.uuid4().hex[:6]
-    centre_id, region_id = f"centre-{suffix}", f"region-{suffix}"
-    r = await client.post(
-        f"{dispatch.prefix}/centres",
-        headers=auth,
-        json={"id": centre_id, "name": "Paris", "kind": "regional_centre"},
-    )
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        f"{dispatch.prefix}/regions",
-        headers=auth,
-        json={"id": region_id, "name": "Paris", "grade": "B", "centre_id": centre_id},
-    )
-    assert r.status_code == 201, r.text
-    return centre_id, region_id
-
-
-async def add_technician(
+async def technician_in(
     client: Any, dispatch: DispatchUnderTest, centre_id: str, region_id: str, **extra: Any
 ) -> dict[str, Any]:
-    r = await client.post(
-        f"{dispatch.prefix}/technicians",
-        headers=dispatch.auth(*DISPATCHER),
-        json={
-            "id": "tech-" + uuid.uuid4().hex[:6],
-            "name": "Camille",
-            "centre_id": centre_id,
-            "region_ids": [region_id],
-            "skills": ["repair:water_heater"],
-            "home_lat": 48.85,
-            "home_lon": 2.34,
-            **extra,
-        },
+    technician_id = await add_technician(
+        client,
+        dispatch,
+        "tech-" + uuid.uuid4().hex[:6],
+        centre_id=centre_id,
+        region_id=region_id,
+        name="Camille",
+        home_lat=48.85,
+        home_lon=2.34,
+        **extra,
     )
-    assert r.status_code == 201, r.text
-    r = await client.get(
-        f"{dispatch.prefix}/technicians/{r.json()['id']}", headers=dispatch.auth(*DISPATCHER)
-    )
+    r = await client.get(f"{dispatch.prefix}/technicians/{technician_id}", headers=dispatch.auth(*DISPATCHER))
     technician: dict[str, Any] = r.json()
     return technician
 
@@ -90,20 +56,10 @@ async def add_technician(
 async def auto_assigned_visit(
     client: Any, dispatch: DispatchUnderTest, region_id: str
 ) -> tuple[datetime, str]:
-    auth = dispatch.auth(*DISPATCHER)
+    order = await open_work_order(client, dispatch, region_id=region_id, address=PARIS_SITE)
     r = await client.post(
-        f"{dispatch.prefix}/work_orders",
-        headers=auth,
-        json={
-            "type": "repair",
-            "region_id": region_id,
-            "customer_id": "cust-1",
-            "product_line": "water_heater",
-            "address": SITE,
-        },
+        f"{dispatch.prefix}/work_orders/{order['id']}/auto_assign", headers=dispatch.auth(*DISPATCHER)
     )
-    assert r.status_code == 201, r.text
-    r = await client.post(f"{dispatch.prefix}/work_orders/{r.json()['id']}/auto_assign", headers=auth)
     assert r.status_code == 200, r.text
     return at(r.json()["work_order"]["appointment"]["start"]), r.json()["technician_id"]
 
@@ -114,10 +70,10 @@ async def test_a_technician_without_shifts_is_planned_in_the_centres_hours_as_th
     clock = ManualClock(T0)  # Tuesday 08:00 UTC
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
         auth = dispatch.auth(*DISPATCHER)
-        centre_id, region_id = await centre_with_region(client, dispatch)
+        centre_id, region_id = await add_centre_and_region(client, dispatch)
         calendar_url = f"{dispatch.prefix}/centres/{centre_id}/calendar"
         assert (await client.put(calendar_url, headers=auth, json=PARIS_HOURS)).status_code == 200
-        tech = await add_technician(client, dispatch, centre_id, region_id)
+        tech = await technician_in(client, dispatch, centre_id, region_id)
         assert (tech["works_to"], tech["shifts"]) == ("centre_calendar", None)
 
         start, chosen = await auto_assigned_visit(client, dispatch, region_id)
@@ -144,14 +100,14 @@ async def test_a_technician_without_shifts_is_planned_in_the_centres_hours_as_th
 
 async def test_own_shifts_are_kept_whatever_the_centres_calendar(dispatch: DispatchUnderTest) -> None:
     async with dispatch.client(dispatch.app(ManualClock(T0), roles=set())) as client:
-        centre_id, region_id = await centre_with_region(client, dispatch)
+        centre_id, region_id = await add_centre_and_region(client, dispatch)
         r = await client.put(
             f"{dispatch.prefix}/centres/{centre_id}/calendar",
             headers=dispatch.auth(*DISPATCHER),
             json={**PARIS_HOURS, "holidays": ["2026-03-10"]},
         )
         assert r.status_code == 200, r.text
-        early = await add_technician(
+        early = await technician_in(
             client, dispatch, centre_id, region_id, shifts={"1": [["06:00:00", "14:00:00"]]}
         )
         assert early["works_to"] == "own_shifts"
@@ -176,7 +132,7 @@ async def test_own_shifts_are_kept_whatever_the_centres_calendar(dispatch: Dispa
 async def test_calendar_changes_say_who_made_them_and_when(dispatch: DispatchUnderTest) -> None:
     clock = ManualClock(T0)
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
-        centre_id, _ = await centre_with_region(client, dispatch)
+        centre_id, _ = await add_centre_and_region(client, dispatch)
         url = f"{dispatch.prefix}/centres/{centre_id}/calendar"
         first, second = (
             dispatch.auth("dispatcher-1", "dispatcher"),

@@ -3,13 +3,11 @@ counted in by the deadlines of work orders opened in the centre's regions."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, DispatchUnderTest
+from dispatch_harness import DISPATCHER, DispatchUnderTest, add_centre_and_region, open_work_order
 
 from kit.clock import ManualClock
 
@@ -23,48 +21,9 @@ OFFICE = {
 }
 
 
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
-
-
-async def add_centre_with_region(client: Any, dispatch: DispatchUnderTest, grade: str) -> tuple[str, str]:
-    auth = dispatch.auth(*DISPATCHER)
-    suffix = uuid.uuid4().hex[:6]
-    centre_id, region_id = f"centre-{suffix}", f"region-{suffix}"
-    r = await client.post(
-        f"{dispatch.prefix}/centres",
-        headers=auth,
-        json={"id": centre_id, "name": "Paris", "kind": "regional_centre"},
-    )
-    assert r.status_code == 201, r.text
-    r = await client.post(
-        f"{dispatch.prefix}/regions",
-        headers=auth,
-        json={"id": region_id, "name": "Paris", "grade": grade, "centre_id": centre_id},
-    )
-    assert r.status_code == 201, r.text
-    return centre_id, region_id
-
-
 async def open_order(client: Any, dispatch: DispatchUnderTest, region_id: str) -> dict[str, Any]:
-    r = await client.post(
-        f"{dispatch.prefix}/work_orders",
-        headers=dispatch.auth(*DISPATCHER),
-        json={
-            "type": "repair",
-            "region_id": region_id,
-            "customer_id": "cust-1",
-            "product_line": "water_heater",
-        },
-    )
-    assert r.status_code == 201, r.text
-    deadlines: dict[str, Any] = r.json()["deadlines"]
+    """The deadlines of a repair opened in the region."""
+    deadlines: dict[str, Any] = (await open_work_order(client, dispatch, region_id=region_id))["deadlines"]
     return deadlines
 
 
@@ -74,7 +33,7 @@ async def test_deadlines_count_in_the_working_time_of_the_centre_responsible_for
     app = dispatch.app(ManualClock(FRIDAY_17H_PARIS), roles=set())
     auth = dispatch.auth(*DISPATCHER)
     async with dispatch.client(app) as client:
-        centre_id, region_id = await add_centre_with_region(client, dispatch, "A")
+        centre_id, region_id = await add_centre_and_region(client, dispatch, grade="A")
         url = f"{dispatch.prefix}/centres/{centre_id}/calendar"
 
         r = await client.get(url, headers=auth)
@@ -108,7 +67,7 @@ async def test_deadlines_count_in_the_working_time_of_the_centre_responsible_for
         assert deadlines["arrange_by"] == "2026-03-17T08:00:00Z"
 
         # a region of another centre keeps the wall clock
-        _, other_region = await add_centre_with_region(client, dispatch, "A")
+        _, other_region = await add_centre_and_region(client, dispatch, grade="A")
         assert (await open_order(client, dispatch, other_region))["on_site_by"] == "2026-03-13T18:00:00Z"
 
 
@@ -126,7 +85,7 @@ async def test_an_impossible_calendar_is_refused_with_a_problem(
     app = dispatch.app(ManualClock(FRIDAY_17H_PARIS), roles=set())
     auth = dispatch.auth(*DISPATCHER)
     async with dispatch.client(app) as client:
-        centre_id, _ = await add_centre_with_region(client, dispatch, "B")
+        centre_id, _ = await add_centre_and_region(client, dispatch, grade="B")
         r = await client.put(f"{dispatch.prefix}/centres/{centre_id}/calendar", headers=auth, json=body)
         assert r.status_code == 422, r.text
         assert r.headers["content-type"].startswith("application/problem+json")

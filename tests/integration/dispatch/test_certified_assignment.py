@@ -5,27 +5,24 @@ sent."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+from dispatch_harness import (
+    DISPATCHER,
+    LYON_SITE,
+    T0,
+    DispatchUnderTest,
+    add_centre_and_region,
+    add_technician,
+    open_work_order,
+)
 
 from kit.clock import ManualClock
 
 pytestmark = pytest.mark.integration
 
 REFRIGERANT = "refrigerant_handling"
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
 
 
 async def test_instant_assignment_sends_only_a_technician_certified_for_the_product_line(
@@ -35,35 +32,23 @@ async def test_instant_assignment_sends_only_a_technician_certified_for_the_prod
         p, auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
         suffix = uuid.uuid4().hex[:6]
         centre, region = f"centre-{suffix}", f"region-{suffix}"
-        r = await client.post(
-            f"{p}/centres", headers=auth, json={"id": centre, "name": "Lyon", "kind": "regional_centre"}
+        await add_centre_and_region(
+            client, dispatch, name="Lyon", grade="A", centre_id=centre, region_id=region
         )
-        assert r.status_code == 201, r.text
-        r = await client.post(
-            f"{p}/regions",
-            headers=auth,
-            json={"id": region, "name": "Lyon", "grade": "A", "centre_id": centre},
-        )
-        assert r.status_code == 201, r.text
 
         async def technician(name: str, lon: float, certifications: list[Any]) -> str:
-            technician_id = f"{name}-{suffix}"
-            r = await client.post(
-                f"{p}/technicians",
-                headers=auth,
-                json={
-                    "id": technician_id,
-                    "name": name,
-                    "centre_id": centre,
-                    "region_ids": [region],
-                    "skills": ["repair:air_conditioner"],
-                    "certifications": certifications,
-                    "home_lat": 45.76,
-                    "home_lon": lon,
-                },
+            return await add_technician(
+                client,
+                dispatch,
+                f"{name}-{suffix}",
+                centre_id=centre,
+                region_id=region,
+                name=name,
+                home_lat=45.76,
+                home_lon=lon,
+                skills=("repair:air_conditioner",),
+                certifications=certifications,
             )
-            assert r.status_code == 201, r.text
-            return technician_id
 
         # the uncertified ones live nearest the site; the certified one furthest
         none = await technician("none", 4.832, [])
@@ -99,27 +84,17 @@ async def test_instant_assignment_sends_only_a_technician_certified_for_the_prod
             }
         ]
 
-        r = await client.post(
-            f"{p}/work_orders",
-            headers=auth,
-            json={
-                "type": "repair",
-                "priority": "urgent",
-                "region_id": region,
-                "customer_id": "cust-1",
-                "product_line": "air_conditioner",
-                "required_certifications": [REFRIGERANT],
-                "address": {
-                    "line1": "1 Place Bellecour",
-                    "city": "Lyon",
-                    "country": "FR",
-                    "location": {"latitude": 45.7578, "longitude": 4.8320},
-                },
-            },
+        opened = await open_work_order(
+            client,
+            dispatch,
+            priority="urgent",
+            region_id=region,
+            product_line="air_conditioner",
+            required_certifications=[REFRIGERANT],
+            address=LYON_SITE,
         )
-        assert r.status_code == 201, r.text
-        assert r.json()["required_certifications"] == [REFRIGERANT]
-        order_id = r.json()["id"]
+        assert opened["required_certifications"] == [REFRIGERANT]
+        order_id = opened["id"]
 
         r = await client.post(f"{p}/work_orders/{order_id}/auto_assign", headers=auth)
 

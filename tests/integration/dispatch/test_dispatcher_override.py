@@ -7,34 +7,26 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+from dispatch_harness import (
+    DISPATCHER,
+    LYON_SITE,
+    T0,
+    DispatchUnderTest,
+    add_centre_and_region,
+    add_technician,
+    of_order,
+    open_work_order,
+)
 
 from kit.clock import ManualClock
 
 pytestmark = pytest.mark.integration
 
 REFRIGERANT = "refrigerant_handling"
-SITE = {
-    "line1": "1 Place Bellecour",
-    "city": "Lyon",
-    "country": "FR",
-    "location": {"latitude": 45.7578, "longitude": 4.8320},
-}
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
 
 
 def window(start: datetime, minutes: int = 60) -> dict[str, str]:
@@ -55,46 +47,39 @@ class Lyon:
         self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
 
     async def setup(self) -> Lyon:
-        for path, body in (
-            ("centres", {"id": self.centre, "name": "Lyon", "kind": "regional_centre"}),
-            ("regions", {"id": self.region, "name": "Lyon", "grade": "B", "centre_id": self.centre}),
-        ):
-            r = await self.client.post(f"{self.p}/{path}", headers=self.auth, json=body)
-            assert r.status_code == 201, r.text
+        await add_centre_and_region(
+            self.client, self.dispatch, name="Lyon", centre_id=self.centre, region_id=self.region
+        )
         return self
 
     async def technician(self, name: str, **changes: Any) -> str:
-        technician_id = f"{name}-{self.suffix}"
-        body = {
-            "id": technician_id,
-            "name": name,
-            "centre_id": self.centre,
-            "region_ids": [self.region],
+        fields: dict[str, Any] = {
             "skills": ["repair:air_conditioner"],
             "certifications": [{"name": REFRIGERANT, "product_line": "air_conditioner"}],
-            "home_lat": 45.76,
-            "home_lon": 4.84,
             **changes,
         }
-        r = await self.client.post(f"{self.p}/technicians", headers=self.auth, json=body)
-        assert r.status_code == 201, r.text
-        return technician_id
+        return await add_technician(
+            self.client,
+            self.dispatch,
+            f"{name}-{self.suffix}",
+            centre_id=self.centre,
+            region_id=self.region,
+            name=name,
+            home_lat=45.76,
+            home_lon=4.84,
+            **fields,
+        )
 
     async def order(self) -> str:
-        r = await self.client.post(
-            f"{self.p}/work_orders",
-            headers=self.auth,
-            json={
-                "type": "repair",
-                "region_id": self.region,
-                "customer_id": "cust-1",
-                "product_line": "air_conditioner",
-                "required_certifications": [REFRIGERANT],
-                "address": SITE,
-            },
+        opened = await open_work_order(
+            self.client,
+            self.dispatch,
+            region_id=self.region,
+            product_line="air_conditioner",
+            required_certifications=[REFRIGERANT],
+            address=LYON_SITE,
         )
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
+        return str(opened["id"])
 
     async def assign(self, order_id: str, technician_id: str, **extra: Any) -> Any:
         return await self.client.post(
@@ -111,7 +96,7 @@ class Lyon:
 
 
 def assigned(order_id: str) -> Any:
-    return lambda e: e["type"] == "dispatch.work_order.assigned.v1" and e["data"]["work_order_id"] == order_id
+    return of_order("dispatch.work_order.assigned.v1", order_id)
 
 
 async def test_an_inactive_technician_is_refused_even_with_an_override(dispatch: DispatchUnderTest) -> None:

@@ -4,12 +4,19 @@ planned in: the home centre calendar's for a technician working to it, their own
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, DispatchUnderTest
+from dispatch_harness import (
+    DISPATCHER,
+    DispatchUnderTest,
+    add_centre_and_region,
+    add_technician,
+    appointment,
+    assign,
+    open_work_order,
+)
 
 from kit.clock import ManualClock
 
@@ -31,31 +38,19 @@ SITE = {
 }
 
 
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
-
-
 class Auckland:
     """A centre keeping Auckland's calendar, a region, technicians, and visits given to them."""
 
     def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
-        self.client, self.p, self.auth = client, dispatch.prefix, dispatch.auth(*DISPATCHER)
+        self.client, self.dispatch = client, dispatch
+        self.p, self.auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
         self.suffix = uuid.uuid4().hex[:6]
         self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
 
     async def setup(self) -> Auckland:
-        for path, body in (
-            ("centres", {"id": self.centre, "name": "Auckland", "kind": "regional_centre"}),
-            ("regions", {"id": self.region, "name": "Auckland", "grade": "B", "centre_id": self.centre}),
-        ):
-            r = await self.client.post(f"{self.p}/{path}", headers=self.auth, json=body)
-            assert r.status_code == 201, r.text
+        await add_centre_and_region(
+            self.client, self.dispatch, name="Auckland", centre_id=self.centre, region_id=self.region
+        )
         r = await self.client.put(
             f"{self.p}/centres/{self.centre}/calendar", headers=self.auth, json=AUCKLAND_HOURS
         )
@@ -63,42 +58,23 @@ class Auckland:
         return self
 
     async def technician(self, name: str, **changes: Any) -> str:
-        technician_id = f"{name}-{self.suffix}"
-        body = {
-            "id": technician_id,
-            "name": name,
-            "centre_id": self.centre,
-            "region_ids": [self.region],
-            "skills": ["repair:water_heater"],
-            "home_lat": -36.85,
-            "home_lon": 174.76,
+        return await add_technician(
+            self.client,
+            self.dispatch,
+            f"{name}-{self.suffix}",
+            centre_id=self.centre,
+            region_id=self.region,
+            name=name,
+            home_lat=-36.85,
+            home_lon=174.76,
             **changes,
-        }
-        r = await self.client.post(f"{self.p}/technicians", headers=self.auth, json=body)
-        assert r.status_code == 201, r.text
-        return technician_id
+        )
 
     async def visit(self, technician_id: str, start: datetime) -> str:
-        r = await self.client.post(
-            f"{self.p}/work_orders",
-            headers=self.auth,
-            json={
-                "type": "repair",
-                "region_id": self.region,
-                "customer_id": "cust-1",
-                "product_line": "water_heater",
-                "address": SITE,
-            },
+        order_id = str(
+            (await open_work_order(self.client, self.dispatch, region_id=self.region, address=SITE))["id"]
         )
-        assert r.status_code == 201, r.text
-        order_id = str(r.json()["id"])
-        appointment = {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()}
-        r = await self.client.post(
-            f"{self.p}/work_orders/{order_id}/assign",
-            headers=self.auth,
-            json={"technician_id": technician_id, "appointment": appointment},
-        )
-        assert r.status_code == 200, r.text
+        await assign(self.client, self.dispatch, order_id, technician_id, appointment(start))
         return order_id
 
 

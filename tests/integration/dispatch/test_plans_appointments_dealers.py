@@ -4,14 +4,13 @@ their timers fired by moving the clock, across a restart of the service."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from dispatch_harness import DISPATCHER, T0, TECH_ID, DispatchUnderTest, seed_network
+from dispatch_harness import DISPATCHER, T0, TECH_ID, DispatchUnderTest, of_order, seed_network
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dispatch.tables import metadata
@@ -33,27 +32,6 @@ LYON = {
     "region_code": "lyon",
     "location": {"latitude": 45.7578, "longitude": 4.8320},
 }
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
-
-
-def of_order(event_type: str, work_order_id: str, **data: Any) -> Any:
-    def matches(e: dict[str, Any]) -> bool:
-        return (
-            e["type"] == event_type
-            and e["data"]["work_order_id"] == work_order_id
-            and all(e["data"].get(k) == v for k, v in data.items())
-        )
-
-    return matches
 
 
 async def open_order(client: Any, dispatch: DispatchUnderTest, address: dict[str, Any]) -> dict[str, Any]:

@@ -6,10 +6,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import pytest
-from dispatch_harness import DISPATCHER, T0, DispatchUnderTest, ticket_created, work_order_of
+from dispatch_harness import (
+    DISPATCHER,
+    T0,
+    DispatchUnderTest,
+    add_centre_and_region,
+    ticket_created,
+    work_order_of,
+)
 
 from dispatch.settings import dispatch_settings
 from kit.clock import ManualClock
@@ -18,16 +25,6 @@ pytestmark = pytest.mark.integration
 
 REFRIGERANT = "refrigerant_handling"
 BY_LINE = {"air_conditioner": [REFRIGERANT], "gas_boiler": ["gas_safe"]}
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
 
 
 @pytest.fixture
@@ -50,10 +47,8 @@ async def test_orders_opened_from_tickets_require_their_lines_certifications(
             "model_code": "AC-9000",
             "product_line": "air_conditioner",
         }
-        await dispatch.handled(await dispatch.publish("intake.ticket.created.v1", ac_ticket))
-        await dispatch.handled(
-            await dispatch.publish("intake.ticket.created.v1", ticket_created(water_heater))
-        )
+        await dispatch.deliver("intake.ticket.created.v1", ac_ticket)
+        await dispatch.deliver("intake.ticket.created.v1", ticket_created(water_heater))
 
         ac_order = await work_order_of(client, dispatch, air_conditioner)
         wh_order = await work_order_of(client, dispatch, water_heater)
@@ -67,16 +62,9 @@ async def test_a_list_given_through_the_api_adds_to_the_lines_certifications(
 ) -> None:
     async with dispatch.client(dispatch.app(ManualClock(T0), roles=set())) as client:
         p, auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
-        r = await client.post(
-            f"{p}/centres", headers=auth, json={"id": "gas-centre", "name": "Gas", "kind": "regional_centre"}
+        await add_centre_and_region(
+            client, dispatch, name="Gas", centre_id="gas-centre", region_id="gas-region"
         )
-        assert r.status_code == 201, r.text
-        r = await client.post(
-            f"{p}/regions",
-            headers=auth,
-            json={"id": "gas-region", "name": "Gas", "grade": "B", "centre_id": "gas-centre"},
-        )
-        assert r.status_code == 201, r.text
         order = {"type": "repair", "region_id": "gas-region", "customer_id": "cust-1"}
 
         listed = await client.post(
@@ -103,12 +91,9 @@ async def test_preventive_visits_on_the_line_require_its_certifications(
     async with dispatch.client(app) as client:
         p, auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
         suffix = uuid.uuid4().hex[:6]
-        for path, body in (
-            ("centres", {"id": f"c-{suffix}", "name": "Lyon", "kind": "regional_centre"}),
-            ("regions", {"id": f"r-{suffix}", "name": "Lyon", "grade": "B", "centre_id": f"c-{suffix}"}),
-        ):
-            r = await client.post(f"{p}/{path}", headers=auth, json=body)
-            assert r.status_code == 201, r.text
+        await add_centre_and_region(
+            client, dispatch, name="Lyon", centre_id=f"c-{suffix}", region_id=f"r-{suffix}"
+        )
         r = await client.post(
             f"{p}/maintenance_plans",
             headers=auth,

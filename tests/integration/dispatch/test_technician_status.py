@@ -5,26 +5,24 @@ filters on it, and the planner keeps urgent jobs from technicians who went off d
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+from dispatch_harness import (
+    DISPATCHER,
+    PARIS_SITE,
+    T0,
+    DispatchUnderTest,
+    add_centre_and_region,
+    add_technician,
+    assign,
+    open_work_order,
+)
 
 from kit.clock import ManualClock
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
 
 
 def iso(at: Any) -> str:
@@ -38,71 +36,33 @@ class Network:
         self.client, self.dispatch = client, dispatch
         self.auth = dispatch.auth(*DISPATCHER)
         self.p = dispatch.prefix
-        suffix = uuid.uuid4().hex[:6]
-        self.centre, self.region = f"centre-{suffix}", f"region-{suffix}"
+        self.centre, self.region = "", ""
 
     async def setup(self) -> None:
-        r = await self.client.post(
-            f"{self.p}/centres",
-            headers=self.auth,
-            json={"id": self.centre, "name": "Paris", "kind": "regional_centre"},
-        )
-        assert r.status_code == 201, r.text
-        r = await self.client.post(
-            f"{self.p}/regions",
-            headers=self.auth,
-            json={"id": self.region, "name": "Paris", "grade": "A", "centre_id": self.centre},
-        )
-        assert r.status_code == 201, r.text
+        self.centre, self.region = await add_centre_and_region(self.client, self.dispatch, grade="A")
 
     async def technician(self, name: str, *, lon: float = 2.34) -> str:
-        technician_id = f"{name}-{uuid.uuid4().hex[:6]}"
-        r = await self.client.post(
-            f"{self.p}/technicians",
-            headers=self.auth,
-            json={
-                "id": technician_id,
-                "name": name,
-                "centre_id": self.centre,
-                "region_ids": [self.region],
-                "skills": ["repair:water_heater"],
-                "home_lat": 48.85,
-                "home_lon": lon,
-            },
+        return await add_technician(
+            self.client,
+            self.dispatch,
+            f"{name}-{uuid.uuid4().hex[:6]}",
+            centre_id=self.centre,
+            region_id=self.region,
+            name=name,
+            home_lat=48.85,
+            home_lon=lon,
         )
-        assert r.status_code == 201, r.text
-        return technician_id
 
     async def order(self) -> str:
-        r = await self.client.post(
-            f"{self.p}/work_orders",
-            headers=self.auth,
-            json={
-                "type": "repair",
-                "priority": "urgent",
-                "region_id": self.region,
-                "customer_id": "cust-1",
-                "product_line": "water_heater",
-                "address": {
-                    "line1": "2 Rue de Rivoli",
-                    "city": "Paris",
-                    "country": "FR",
-                    "location": {"latitude": 48.857, "longitude": 2.353},
-                },
-            },
+        opened = await open_work_order(
+            self.client, self.dispatch, priority="urgent", region_id=self.region, address=PARIS_SITE
         )
-        assert r.status_code == 201, r.text
-        return str(r.json()["id"])
+        return str(opened["id"])
 
     async def assigned_order(self, technician_id: str, *, hours: int = 2) -> str:
         order_id = await self.order()
         visit = {"start": iso(T0 + timedelta(hours=hours)), "end": iso(T0 + timedelta(hours=hours + 1))}
-        r = await self.client.post(
-            f"{self.p}/work_orders/{order_id}/assign",
-            headers=self.auth,
-            json={"technician_id": technician_id, "appointment": visit},
-        )
-        assert r.status_code == 200, r.text
+        await assign(self.client, self.dispatch, order_id, technician_id, visit)
         return order_id
 
     async def read(self, technician_id: str) -> dict[str, Any]:
@@ -138,16 +98,21 @@ async def test_the_status_and_last_position_follow_the_visit_steps(dispatch: Dis
         # the app sends its steps after a spell offline: each keeps the time and place it happened
         clock.set(T0 + timedelta(hours=3))
         left_at = T0 + timedelta(hours=1, minutes=40)
-        r = await client.post(
-            f"{wo}/start_travel",
-            headers=tech,
-            json={
-                "client_update_id": "travel-1",
-                "occurred_at": left_at.isoformat(),
-                "position": {"latitude": 48.84, "longitude": 2.30},
-            },
-        )
-        assert r.status_code == 200, r.text
+
+        async def left_for_the_visit() -> None:
+            """The app's travel step, sent with the time and place the technician set off."""
+            r = await client.post(
+                f"{wo}/start_travel",
+                headers=tech,
+                json={
+                    "client_update_id": "travel-1",
+                    "occurred_at": left_at.isoformat(),
+                    "position": {"latitude": 48.84, "longitude": 2.30},
+                },
+            )
+            assert r.status_code == 200, r.text
+
+        await left_for_the_visit()
         me = await net.read(tech_id)
         assert (me["status"], me["status_since"], me["status_work_order_id"]) == (
             "travelling",
@@ -179,16 +144,7 @@ async def test_the_status_and_last_position_follow_the_visit_steps(dispatch: Dis
         )
         assert r.status_code == 200, r.text
         # the travel step replayed later changes neither the status nor the position
-        r = await client.post(
-            f"{wo}/start_travel",
-            headers=tech,
-            json={
-                "client_update_id": "travel-1",
-                "occurred_at": left_at.isoformat(),
-                "position": {"latitude": 48.84, "longitude": 2.30},
-            },
-        )
-        assert r.status_code == 200, r.text
+        await left_for_the_visit()
         me = await net.read(tech_id)
         assert (me["status"], me["status_since"]) == ("on_site", iso(arrived_at))
         assert (me["location_lat"], me["location_lon"], me["location_reported_at"]) == (

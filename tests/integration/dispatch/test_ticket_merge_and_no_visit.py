@@ -4,7 +4,6 @@ again): the work orders follow, in whatever order the events arrive, on real Pos
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,28 +14,19 @@ from dispatch_harness import (
     T0,
     TECH_ID,
     DispatchUnderTest,
+    appointment,
+    assign,
+    of_order,
     seed_network,
+    ticket_cancelled,
     ticket_created,
+    ticket_number,
     work_order_of,
 )
 
 from kit.clock import ManualClock
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
-
-
-def number(ticket_id: str) -> str:
-    return "T-" + ticket_id[:8]
 
 
 def ticket_merged(ticket_id: str, into_ticket_id: str, version: int = 3) -> dict[str, Any]:
@@ -62,7 +52,7 @@ def ticket_updated(
     details.update(needs_on_site=needs_on_site, priority=priority)
     return {
         "ticket_id": ticket_id,
-        "ticket_number": number(ticket_id),
+        "ticket_number": ticket_number(ticket_id),
         "version": version,
         "status": "in_progress",
         "details": details,
@@ -73,9 +63,7 @@ def ticket_updated(
 
 
 def cancelled_event(work_order_id: str) -> Any:
-    return lambda e: (
-        e["type"] == "dispatch.work_order.cancelled.v1" and e["data"]["work_order_id"] == work_order_id
-    )
+    return of_order("dispatch.work_order.cancelled.v1", work_order_id)
 
 
 async def orders_of(client: httpx.AsyncClient, dispatch: DispatchUnderTest, ticket_id: str) -> list[Any]:
@@ -101,9 +89,19 @@ async def history(client: httpx.AsyncClient, dispatch: DispatchUnderTest, work_o
 
 
 async def opened(dispatch: DispatchUnderTest, ticket_id: str, **kwargs: Any) -> None:
-    await dispatch.handled(
-        await dispatch.publish("intake.ticket.created.v1", ticket_created(ticket_id, **kwargs))
-    )
+    await dispatch.deliver("intake.ticket.created.v1", ticket_created(ticket_id, **kwargs))
+
+
+async def send_technician_on_the_way(
+    client: httpx.AsyncClient, dispatch: DispatchUnderTest, work_order_id: str, *, in_hours: int
+) -> None:
+    """Assign the order to the technician for a one-hour visit ``in_hours`` after T0, who accepts it and
+    sets off."""
+    await assign(client, dispatch, work_order_id, TECH_ID, appointment(T0 + timedelta(hours=in_hours)))
+    tech = dispatch.auth(TECH_ID, "technician")
+    for step in ("accept", "start_travel"):
+        r = await client.post(f"{dispatch.prefix}/work_orders/{work_order_id}/{step}", headers=tech, json={})
+        assert r.status_code == 200, r.text
 
 
 async def test_a_duplicate_not_started_is_cancelled_when_the_surviving_ticket_has_its_own_order(
@@ -119,14 +117,13 @@ async def test_a_duplicate_not_started_is_cancelled_when_the_surviving_ticket_ha
         survivor_order = await work_order_of(client, dispatch, survivor)
 
         merged = ticket_merged(duplicate, survivor)
-        merge_id = await dispatch.publish("intake.ticket.merged.v1", merged)
-        await dispatch.handled(merge_id)
+        merge_id = await dispatch.deliver("intake.ticket.merged.v1", merged)
         # the same merge replayed (a new event id): nothing more happens
-        await dispatch.handled(await dispatch.publish("intake.ticket.merged.v1", merged))
+        await dispatch.deliver("intake.ticket.merged.v1", merged)
 
         cancelled = await dispatch.next_event(cancelled_event(duplicate_order["id"]))
         assert cancelled["data"]["reason"] == "ticket_merged"
-        assert cancelled["data"]["note"] == f"duplicate ticket merged into {number(survivor)}"
+        assert cancelled["data"]["note"] == f"duplicate ticket merged into {ticket_number(survivor)}"
         by = cancelled["data"]["cancelled_by"]
         assert (by["kind"], by["id"]) == ("system", f"intake:{merge_id}")
         await dispatch.no_event(cancelled_event(duplicate_order["id"]))
@@ -136,7 +133,7 @@ async def test_a_duplicate_not_started_is_cancelled_when_the_surviving_ticket_ha
         assert (await order(client, dispatch, survivor_order["id"]))["state"] == "new"
         notes = (await history(client, dispatch, duplicate_order["id"]))["notes"]
         assert [(n["kind"], n["text"]) for n in notes] == [
-            ("ticket_merged", f"duplicate ticket merged into {number(survivor)}")
+            ("ticket_merged", f"duplicate ticket merged into {ticket_number(survivor)}")
         ]
 
 
@@ -151,8 +148,7 @@ async def test_the_only_order_follows_the_surviving_ticket_whichever_event_arriv
         duplicate, survivor = str(uuid.uuid4()), str(uuid.uuid4())
         await opened(dispatch, duplicate)
         moved = await work_order_of(client, dispatch, duplicate)
-        merge_id = await dispatch.publish("intake.ticket.merged.v1", ticket_merged(duplicate, survivor))
-        await dispatch.handled(merge_id)
+        merge_id = await dispatch.deliver("intake.ticket.merged.v1", ticket_merged(duplicate, survivor))
         assert await orders_of(client, dispatch, duplicate) == []
         [serving] = await orders_of(client, dispatch, survivor)
         assert (serving["id"], serving["state"]) == (moved["id"], "new")
@@ -161,37 +157,23 @@ async def test_the_only_order_follows_the_surviving_ticket_whichever_event_arriv
 
         # the survivor's creation, then its edit, reach that order instead of opening a second one
         await opened(dispatch, survivor)
-        await dispatch.handled(
-            await dispatch.publish(
-                "intake.ticket.updated.v1",
-                ticket_updated(
-                    survivor, 2, needs_on_site=True, priority="urgent", changed_fields=("priority",)
-                ),
-            )
+        await dispatch.deliver(
+            "intake.ticket.updated.v1",
+            ticket_updated(survivor, 2, needs_on_site=True, priority="urgent", changed_fields=("priority",)),
         )
         [serving] = await orders_of(client, dispatch, survivor)
         assert (serving["id"], serving["priority"]) == (moved["id"], "urgent")
 
         # and so does its cancellation
-        cancellation = {
-            "ticket_id": survivor,
-            "ticket_number": number(survivor),
-            "version": 5,
-            "customer_id": "cust-1",
-            "type": "repair",
-            "opened_at": T0.isoformat(),
-            "reason": "customer_withdrew",
-            "cancelled_at": (T0 + timedelta(minutes=40)).isoformat(),
-            "cancelled_by": {"kind": "user", "id": "agent-1", "role": "agent"},
-        }
-        await dispatch.handled(await dispatch.publish("intake.ticket.cancelled.v1", cancellation))
+        cancellation = ticket_cancelled(survivor, 5, cancelled_after=timedelta(minutes=40))
+        await dispatch.deliver("intake.ticket.cancelled.v1", cancellation)
         cancelled = await dispatch.next_event(cancelled_event(moved["id"]))
         assert (cancelled["data"]["reason"], cancelled["data"]["ticket_id"]) == ("ticket_cancelled", survivor)
 
         # the merge arrives before the duplicate's own creation: the duplicate never gets an order
         late, other = str(uuid.uuid4()), str(uuid.uuid4())
         await opened(dispatch, other)
-        await dispatch.handled(await dispatch.publish("intake.ticket.merged.v1", ticket_merged(late, other)))
+        await dispatch.deliver("intake.ticket.merged.v1", ticket_merged(late, other))
         await opened(dispatch, late)
         assert await orders_of(client, dispatch, late) == []
         assert len(await orders_of(client, dispatch, other)) == 1
@@ -208,25 +190,9 @@ async def test_a_visit_under_way_is_never_cancelled_by_a_merge_but_left_to_the_d
         await opened(dispatch, survivor)
         travelling = await work_order_of(client, dispatch, duplicate)
         survivor_order = await work_order_of(client, dispatch, survivor)
-        wo = f"{dispatch.prefix}/work_orders/{travelling['id']}"
-        window = {
-            "start": (T0 + timedelta(hours=1)).isoformat(),
-            "end": (T0 + timedelta(hours=2)).isoformat(),
-        }
-        r = await client.post(
-            f"{wo}/assign",
-            headers=dispatch.auth(*DISPATCHER),
-            json={"technician_id": TECH_ID, "appointment": window},
-        )
-        assert r.status_code == 200, r.text
-        tech = dispatch.auth(TECH_ID, "technician")
-        for step in ("accept", "start_travel"):
-            r = await client.post(f"{wo}/{step}", headers=tech, json={})
-            assert r.status_code == 200, r.text
+        await send_technician_on_the_way(client, dispatch, travelling["id"], in_hours=1)
 
-        await dispatch.handled(
-            await dispatch.publish("intake.ticket.merged.v1", ticket_merged(duplicate, survivor))
-        )
+        await dispatch.deliver("intake.ticket.merged.v1", ticket_merged(duplicate, survivor))
         await dispatch.no_event(cancelled_event(travelling["id"]))
         now = await order(client, dispatch, travelling["id"])
         assert (now["state"], now["ticket_id"], now["technician_id"]) == ("en_route", survivor, TECH_ID)
@@ -245,10 +211,9 @@ async def test_a_ticket_no_longer_needing_a_visit_cancels_the_order_and_asking_a
         await opened(dispatch, ticket_id)
         first = await work_order_of(client, dispatch, ticket_id)
 
-        update_id = await dispatch.publish(
+        update_id = await dispatch.deliver(
             "intake.ticket.updated.v1", ticket_updated(ticket_id, 2, needs_on_site=False)
         )
-        await dispatch.handled(update_id)
         cancelled = await dispatch.next_event(cancelled_event(first["id"]))
         assert cancelled["data"]["reason"] == "other"
         assert cancelled["data"]["note"] == "the ticket no longer needs an on-site visit"
@@ -256,40 +221,26 @@ async def test_a_ticket_no_longer_needing_a_visit_cancels_the_order_and_asking_a
         assert (by["kind"], by["id"]) == ("system", f"intake:{update_id}")
 
         # an edit of something else does not bring the visit back, even for a repair ticket
-        await dispatch.handled(
-            await dispatch.publish(
-                "intake.ticket.updated.v1",
-                ticket_updated(
-                    ticket_id, 3, needs_on_site=False, priority="high", changed_fields=("priority",)
-                ),
-            )
+        await dispatch.deliver(
+            "intake.ticket.updated.v1",
+            ticket_updated(ticket_id, 3, needs_on_site=False, priority="high", changed_fields=("priority",)),
         )
         assert [o["id"] for o in await orders_of(client, dispatch, ticket_id)] == [first["id"]]
 
         # a visit is needed again: a new order opens, as the ticket's creation would have
-        await dispatch.handled(
-            await dispatch.publish(
-                "intake.ticket.updated.v1", ticket_updated(ticket_id, 4, needs_on_site=True)
-            )
-        )
+        await dispatch.deliver("intake.ticket.updated.v1", ticket_updated(ticket_id, 4, needs_on_site=True))
         orders = await orders_of(client, dispatch, ticket_id)
         assert sorted(o["state"] for o in orders) == ["cancelled", "new"]
         [second] = [o for o in orders if o["state"] == "new"]
-        await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.created.v1" and e["data"]["work_order_id"] == second["id"]
-            )
-        )
+        await dispatch.next_event(of_order("dispatch.work_order.created.v1", second["id"]))
 
         # a consultation asked to become a visit opens its first order
         consultation = str(uuid.uuid4())
         await opened(dispatch, consultation, needs_on_site=False, ticket_type="consultation")
         assert await orders_of(client, dispatch, consultation) == []
-        await dispatch.handled(
-            await dispatch.publish(
-                "intake.ticket.updated.v1",
-                ticket_updated(consultation, 2, needs_on_site=True, ticket_type="consultation"),
-            )
+        await dispatch.deliver(
+            "intake.ticket.updated.v1",
+            ticket_updated(consultation, 2, needs_on_site=True, ticket_type="consultation"),
         )
         assert [o["state"] for o in await orders_of(client, dispatch, consultation)] == ["new"]
 
@@ -303,27 +254,9 @@ async def test_a_technician_already_on_the_way_is_not_called_off_when_the_visit_
         ticket_id = str(uuid.uuid4())
         await opened(dispatch, ticket_id)
         travelling = await work_order_of(client, dispatch, ticket_id)
-        wo = f"{dispatch.prefix}/work_orders/{travelling['id']}"
-        window = {
-            "start": (T0 + timedelta(hours=5)).isoformat(),
-            "end": (T0 + timedelta(hours=6)).isoformat(),
-        }
-        r = await client.post(
-            f"{wo}/assign",
-            headers=dispatch.auth(*DISPATCHER),
-            json={"technician_id": TECH_ID, "appointment": window},
-        )
-        assert r.status_code == 200, r.text
-        tech = dispatch.auth(TECH_ID, "technician")
-        for step in ("accept", "start_travel"):
-            r = await client.post(f"{wo}/{step}", headers=tech, json={})
-            assert r.status_code == 200, r.text
+        await send_technician_on_the_way(client, dispatch, travelling["id"], in_hours=5)
 
-        await dispatch.handled(
-            await dispatch.publish(
-                "intake.ticket.updated.v1", ticket_updated(ticket_id, 2, needs_on_site=False)
-            )
-        )
+        await dispatch.deliver("intake.ticket.updated.v1", ticket_updated(ticket_id, 2, needs_on_site=False))
         await dispatch.no_event(cancelled_event(travelling["id"]))
         assert (await order(client, dispatch, travelling["id"]))["state"] == "en_route"
         notes = [n["text"] for n in (await history(client, dispatch, travelling["id"]))["notes"]]

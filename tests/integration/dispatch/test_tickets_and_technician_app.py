@@ -4,7 +4,6 @@ technician app's day, position and offline replays; absences and bookings in ass
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,10 @@ from dispatch_harness import (
     T0,
     TECH_ID,
     DispatchUnderTest,
+    assign,
+    of_order,
     seed_network,
+    ticket_cancelled,
     ticket_created,
     work_order_of,
 )
@@ -22,16 +24,6 @@ from dispatch_harness import (
 from kit.clock import ManualClock
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
 
 
 def ticket_updated(
@@ -55,20 +47,6 @@ def ticket_updated(
     }
 
 
-def ticket_cancelled(ticket_id: str, version: int) -> dict[str, Any]:
-    return {
-        "ticket_id": ticket_id,
-        "ticket_number": "T-" + ticket_id[:8],
-        "version": version,
-        "customer_id": "cust-1",
-        "type": "repair",
-        "opened_at": T0.isoformat(),
-        "reason": "customer_withdrew",
-        "cancelled_at": (T0 + timedelta(minutes=30)).isoformat(),
-        "cancelled_by": {"kind": "user", "id": "agent-1", "role": "agent"},
-    }
-
-
 async def test_ticket_changes_apply_newest_first_and_a_cancellation_cancels_the_order(
     dispatch: DispatchUnderTest,
 ) -> None:
@@ -81,10 +59,8 @@ async def test_ticket_changes_apply_newest_first_and_a_cancellation_cancels_the_
         ticket_id = str(uuid.uuid4())
         await dispatch.publish("intake.ticket.updated.v1", ticket_updated(ticket_id, 3, priority="urgent"))
         order = await work_order_of(client, dispatch, ticket_id)
-        await dispatch.handled(await dispatch.publish("intake.ticket.created.v1", ticket_created(ticket_id)))
-        await dispatch.handled(
-            await dispatch.publish("intake.ticket.updated.v1", ticket_updated(ticket_id, 2, priority="low"))
-        )
+        await dispatch.deliver("intake.ticket.created.v1", ticket_created(ticket_id))
+        await dispatch.deliver("intake.ticket.updated.v1", ticket_updated(ticket_id, 2, priority="low"))
         order = (await client.get(f"{dispatch.prefix}/work_orders/{order['id']}", headers=auth)).json()
         assert order["priority"] == "urgent"
         assert order["version"] == 1
@@ -92,39 +68,25 @@ async def test_ticket_changes_apply_newest_first_and_a_cancellation_cancels_the_
         assert [o["id"] for o in orders if o["ticket_id"] == ticket_id] == [order["id"]]
 
         # a newer update changes priority and windows of the open order
-        await dispatch.handled(
-            await dispatch.publish("intake.ticket.updated.v1", ticket_updated(ticket_id, 4, priority="high"))
-        )
+        await dispatch.deliver("intake.ticket.updated.v1", ticket_updated(ticket_id, 4, priority="high"))
         order = (await client.get(f"{dispatch.prefix}/work_orders/{order['id']}", headers=auth)).json()
         assert order["priority"] == "high"
 
         # cancelled: the order is cancelled once, whatever arrives after
         cancel = ticket_cancelled(ticket_id, 5)
-        await dispatch.handled(await dispatch.publish("intake.ticket.cancelled.v1", cancel))
-        await dispatch.handled(await dispatch.publish("intake.ticket.cancelled.v1", cancel))
-        await dispatch.handled(
-            await dispatch.publish("intake.ticket.updated.v1", ticket_updated(ticket_id, 6, priority="low"))
-        )
-        cancelled = await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.cancelled.v1" and e["data"]["work_order_id"] == order["id"]
-            )
-        )
+        await dispatch.deliver("intake.ticket.cancelled.v1", cancel)
+        await dispatch.deliver("intake.ticket.cancelled.v1", cancel)
+        await dispatch.deliver("intake.ticket.updated.v1", ticket_updated(ticket_id, 6, priority="low"))
+        cancelled = await dispatch.next_event(of_order("dispatch.work_order.cancelled.v1", order["id"]))
         assert cancelled["data"]["reason"] == "ticket_cancelled"
-        await dispatch.no_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.cancelled.v1" and e["data"]["work_order_id"] == order["id"]
-            )
-        )
+        await dispatch.no_event(of_order("dispatch.work_order.cancelled.v1", order["id"]))
         order = (await client.get(f"{dispatch.prefix}/work_orders/{order['id']}", headers=auth)).json()
         assert (order["state"], order["priority"]) == ("cancelled", "high")
 
         # a cancellation overtaking the creation: no order is ever opened
         withdrawn = str(uuid.uuid4())
-        await dispatch.handled(
-            await dispatch.publish("intake.ticket.cancelled.v1", ticket_cancelled(withdrawn, 2))
-        )
-        await dispatch.handled(await dispatch.publish("intake.ticket.created.v1", ticket_created(withdrawn)))
+        await dispatch.deliver("intake.ticket.cancelled.v1", ticket_cancelled(withdrawn, 2))
+        await dispatch.deliver("intake.ticket.created.v1", ticket_created(withdrawn))
         orders = (
             await client.get(f"{dispatch.prefix}/work_orders", headers=auth, params={"limit": 200})
         ).json()
@@ -268,20 +230,13 @@ async def test_remote_support_is_solved_remotely_and_an_incomplete_visit_gets_it
             json={**report, "first_time_fix": True},
         )
         assert r.status_code == 200, r.text
-        done = await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.completed.v1" and e["data"]["work_order_id"] == remote["id"]
-            )
-        )
+        done = await dispatch.next_event(of_order("dispatch.work_order.completed.v1", remote["id"]))
         assert done["data"]["mode"] == "remote"
 
         repair = (await client.post(f"{p}/work_orders", headers=auth, json=new("repair"))).json()
         wo = f"{p}/work_orders/{repair['id']}"
         visit = {"start": (T0 + timedelta(hours=1)).isoformat(), "end": (T0 + timedelta(hours=2)).isoformat()}
-        r = await client.post(
-            f"{wo}/assign", headers=auth, json={"technician_id": TECH_ID, "appointment": visit}
-        )
-        assert r.status_code == 200, r.text
+        await assign(client, dispatch, repair["id"], TECH_ID, visit)
         assert (await client.post(f"{wo}/lock", headers=auth)).json()["assignment"]["locked"] is True
         assert (await client.post(f"{wo}/unlock", headers=auth)).json()["assignment"]["locked"] is False
         for step in ("accept", "start_travel", "arrive"):

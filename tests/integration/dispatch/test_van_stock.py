@@ -4,11 +4,18 @@ parts is preferred, says so, and a late (older) stock event does not undo a newe
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from dispatch_harness import DISPATCHER, T0, DispatchUnderTest
+from dispatch_harness import (
+    DISPATCHER,
+    T0,
+    DispatchUnderTest,
+    add_centre_and_region,
+    add_technician,
+    of_order,
+    open_work_order,
+)
 
 from kit.clock import ManualClock
 
@@ -29,16 +36,6 @@ PARIS = {
 HOLDS_PARTS = "van holds the needed parts"
 
 
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
-
-
 def stock_changed(location_id: str, *, available: int, sequence: int, kind: str = "van") -> dict[str, Any]:
     return {
         "part_number": PART,
@@ -53,39 +50,25 @@ def stock_changed(location_id: str, *, available: int, sequence: int, kind: str 
 
 
 async def inventory_says(dispatch: DispatchUnderTest, location_id: str, **level: Any) -> None:
-    await dispatch.handled(
-        await dispatch.publish("inventory.stock.changed.v1", stock_changed(location_id, **level))
-    )
+    await dispatch.deliver("inventory.stock.changed.v1", stock_changed(location_id, **level))
 
 
 async def seed_two_comparable_technicians(client: Any, dispatch: DispatchUnderTest) -> None:
-    auth = dispatch.auth(*DISPATCHER)
-    p = dispatch.prefix
-    for path, body in (
-        (
-            "centres",
-            {"id": "paris-centre", "name": "Paris", "kind": "regional_centre", "lat": 48.86, "lon": 2.35},
-        ),
-        ("regions", {"id": "paris", "name": "Paris", "grade": "B", "centre_id": "paris-centre"}),
-        *(
-            (
-                "technicians",
-                {
-                    "id": technician_id,
-                    "name": technician_id,
-                    "centre_id": "paris-centre",
-                    "region_ids": ["paris"],
-                    "skills": ["repair:water_heater"],
-                    "home_lat": 48.85,
-                    "home_lon": 2.34,
-                    "van_location_id": van,
-                },
-            )
-            for technician_id, van in ((EMPTY_VAN_TECH, EMPTY_VAN), (STOCKED_VAN_TECH, STOCKED_VAN))
-        ),
-    ):
-        r = await client.post(f"{p}/{path}", headers=auth, json=body)
-        assert r.status_code == 201, r.text
+    await add_centre_and_region(
+        client, dispatch, centre_id="paris-centre", region_id="paris", lat=48.86, lon=2.35
+    )
+    for technician_id, van in ((EMPTY_VAN_TECH, EMPTY_VAN), (STOCKED_VAN_TECH, STOCKED_VAN)):
+        await add_technician(
+            client,
+            dispatch,
+            technician_id,
+            centre_id="paris-centre",
+            region_id="paris",
+            name=technician_id,
+            home_lat=48.85,
+            home_lon=2.34,
+            van_location_id=van,
+        )
 
 
 async def test_the_technician_whose_van_holds_the_parts_is_chosen_and_a_late_stock_event_changes_nothing(
@@ -104,20 +87,14 @@ async def test_the_technician_whose_van_holds_the_parts_is_chosen_and_a_late_sto
         # a warehouse that happens to share an id with the empty van is not a van
         await inventory_says(dispatch, EMPTY_VAN, available=50, sequence=3, kind="regional")
 
-        r = await client.post(
-            f"{dispatch.prefix}/work_orders",
-            headers=auth,
-            json={
-                "type": "repair",
-                "region_id": "paris",
-                "customer_id": "cust-vs",
-                "product_line": "water_heater",
-                "address": PARIS,
-                "needed_parts": [[PART, 1]],
-            },
+        order = await open_work_order(
+            client,
+            dispatch,
+            region_id="paris",
+            customer_id="cust-vs",
+            address=PARIS,
+            needed_parts=[[PART, 1]],
         )
-        assert r.status_code == 201, r.text
-        order = r.json()
 
         r = await client.post(
             f"{dispatch.prefix}/assignments/optimise",
@@ -137,10 +114,6 @@ async def test_the_technician_whose_van_holds_the_parts_is_chosen_and_a_late_sto
         assert chosen["runners_up"] == [EMPTY_VAN_TECH]
         assert HOLDS_PARTS in chosen["work_order"]["assignment"]["reasons"]
 
-        assigned = await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.assigned.v1" and e["data"]["work_order_id"] == order["id"]
-            )
-        )
+        assigned = await dispatch.next_event(of_order("dispatch.work_order.assigned.v1", order["id"]))
         assert assigned["data"]["technician_id"] == STOCKED_VAN_TECH
         assert HOLDS_PARTS in assigned["data"]["reasons"]

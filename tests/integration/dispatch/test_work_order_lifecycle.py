@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,23 +12,14 @@ from dispatch_harness import (
     T0,
     TECH_ID,
     DispatchUnderTest,
+    of_order,
+    open_work_order,
     seed_network,
     ticket_created,
     work_order_of,
 )
 
 from kit.clock import ManualClock
-
-
-@pytest.fixture(scope="module")
-async def dispatch() -> AsyncIterator[DispatchUnderTest]:
-    under_test = DispatchUnderTest()
-    await under_test.setup()
-    try:
-        yield under_test
-    finally:
-        await under_test.teardown()
-
 
 pytestmark = pytest.mark.integration
 
@@ -89,11 +79,7 @@ async def test_ticket_becomes_work_order_completed_by_technician_with_full_repor
         assert r.status_code == 200, r.text
         assert r.json()["state"] == "completed"
 
-        completed = await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.completed.v1" and e["data"]["work_order_id"] == order["id"]
-            )
-        )
+        completed = await dispatch.next_event(of_order("dispatch.work_order.completed.v1", order["id"]))
         data = completed["data"]
         assert data["fault_code"] == "E42"
         assert data["cause"] == "product_defect"
@@ -120,18 +106,7 @@ async def test_unarranged_work_order_escalates_and_timers_survive_a_restart(
     clock = ManualClock(T0)
     first = dispatch.app(clock, roles={"relay"})
     async with dispatch.client(first) as client:
-        r = await client.post(
-            f"{dispatch.prefix}/work_orders",
-            headers=dispatch.auth(*DISPATCHER),
-            json={
-                "type": "repair",
-                "region_id": "paris",
-                "customer_id": "cust-2",
-                "product_line": "water_heater",
-            },
-        )
-        assert r.status_code == 201, r.text
-        order = r.json()
+        order = await open_work_order(client, dispatch, region_id="paris", customer_id="cust-2")
         arrange_by = order["deadlines"]["arrange_by"]
         supervisor_check_at = order["deadlines"]["supervisor_check_at"]
         assert arrange_by < supervisor_check_at
@@ -139,11 +114,7 @@ async def test_unarranged_work_order_escalates_and_timers_survive_a_restart(
         clock.set(datetime.fromisoformat(arrange_by) + timedelta(minutes=1))
         assert await first.state.runtime.scheduler.run_due() >= 1
         escalated = await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.escalated.v1"
-                and e["data"]["work_order_id"] == order["id"]
-                and e["data"]["kind"] == "not_arranged"
-            )
+            of_order("dispatch.work_order.escalated.v1", order["id"], kind="not_arranged")
         )
         assert escalated["data"]["due_at"].startswith(arrange_by[:16])
 
@@ -153,11 +124,7 @@ async def test_unarranged_work_order_escalates_and_timers_survive_a_restart(
     async with dispatch.client(second) as client:
         assert await second.state.runtime.scheduler.run_due() >= 1
         check = await dispatch.next_event(
-            lambda e: (
-                e["type"] == "dispatch.work_order.escalated.v1"
-                and e["data"]["work_order_id"] == order["id"]
-                and e["data"]["kind"] == "supervisor_check"
-            )
+            of_order("dispatch.work_order.escalated.v1", order["id"], kind="supervisor_check")
         )
         assert check["data"]["due_at"].startswith(supervisor_check_at[:16])
         r = await client.get(

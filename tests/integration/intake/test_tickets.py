@@ -71,7 +71,9 @@ async def test_the_state_machine_refuses_what_the_state_does_not_allow(intake: I
 
     r = await intake.call("POST", f"/tickets/{ticket_id}/acknowledge", agent, json={"method": "agent_reply"})
     assert r.status_code == 200, r.text
-    assert r.headers["ETag"] == 'W/"2"', (await intake.call("GET", f"/tickets/{ticket_id}/timeline", agent)).text
+    assert r.headers["ETag"] == 'W/"2"', (
+        await intake.call("GET", f"/tickets/{ticket_id}/timeline", agent)
+    ).text
     stale = await intake.call(
         "POST", f"/tickets/{ticket_id}/start_work", agent, headers={"If-Match": 'W/"1"'}
     )
