@@ -9,19 +9,15 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import RowMapping
 
 from dispatch import tables as t
+from kit.copies import keep_newest
 from kit.db import UnitOfWork
 
 # --- entitlements (warranty's decision per ticket) ---------------------------------------------------
 
 
 async def keep_entitlement(uow: UnitOfWork, values: dict[str, Any]) -> None:
-    existing = await entitlement_for_ticket(uow, values["ticket_id"])
-    if existing is None:
-        await uow.conn.execute(t.entitlements.insert().values(**values))
-    elif existing["determined_at"] <= values["determined_at"]:
-        await uow.conn.execute(
-            update(t.entitlements).where(t.entitlements.c.ticket_id == values["ticket_id"]).values(**values)
-        )
+    """Keep warranty's latest decision for the ticket (the later of two of the same moment wins)."""
+    await keep_newest(uow, t.entitlements, values, order_by="determined_at", replace_equal=True)
 
 
 async def entitlement_for_ticket(uow: UnitOfWork, ticket_id: str) -> RowMapping | None:
@@ -82,12 +78,5 @@ async def unit(uow: UnitOfWork, serial_number: str) -> RowMapping | None:
 
 async def keep_unit(uow: UnitOfWork, serial_number: str, values: dict[str, Any]) -> bool:
     """Keep warranty's facts of a unit unless a newer version is held; whether they were kept."""
-    existing = await unit(uow, serial_number)
-    values = {**values, "updated_at": uow.now()}
-    if existing is None:
-        await uow.conn.execute(t.units.insert().values(serial_number=serial_number, **values))
-        return True
-    if existing["version"] >= values["version"]:
-        return False
-    await uow.conn.execute(update(t.units).where(t.units.c.serial_number == serial_number).values(**values))
-    return True
+    kept = {**values, "serial_number": serial_number, "updated_at": uow.now()}
+    return await keep_newest(uow, t.units, kept, order_by="version")

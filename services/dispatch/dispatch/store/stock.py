@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from dispatch import tables as t
+from kit.copies import keep_newest
 from kit.db import UnitOfWork
 
 
@@ -38,15 +37,7 @@ async def keep_van_stock(
         "changed_at": changed_at,
         "updated_at": uow.now(),
     }
-    insert: Any = postgresql.insert if uow.conn.dialect.name == "postgresql" else sqlite.insert
-    statement = insert(t.van_stock).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[t.van_stock.c.location_id, t.van_stock.c.part_number],
-        set_={k: statement.excluded[k] for k in values if k not in ("location_id", "part_number")},
-        where=t.van_stock.c.version < statement.excluded.version,
-    )
-    result = await uow.conn.execute(statement)
-    return bool(result.rowcount)
+    return await keep_newest(uow, t.van_stock, values, order_by="version")
 
 
 async def van_stock(uow: UnitOfWork, location_ids: Iterable[str]) -> dict[str, dict[str, int]]:

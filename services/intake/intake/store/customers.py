@@ -19,6 +19,7 @@ from intake.domain.duplicates import name_key
 from intake.store.documents import customer_doc, customer_of
 from intake.store.rows import aware
 from intake.tables.customers import contact_history, contact_points, customer_units, customers
+from kit.copies import keep_newest
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
 from kit.pagination import after_row
@@ -312,19 +313,7 @@ async def repoint_contacts(uow: UnitOfWork, *, absorbed_id: str, survivor_id: st
 
 async def keep_unit(uow: UnitOfWork, values: dict[str, Any]) -> bool:
     """Keep the newest copy of a registered unit; False when the one held is newer."""
-    u = customer_units.c
-    current = (
-        await uow.conn.execute(select(u.version).where(u.serial_number == values["serial_number"]))
-    ).scalar_one_or_none()
-    if current is None:
-        await uow.conn.execute(customer_units.insert().values(**values))
-        return True
-    if current > values["version"]:
-        return False
-    await uow.conn.execute(
-        update(customer_units).where(u.serial_number == values["serial_number"]).values(**values)
-    )
-    return True
+    return await keep_newest(uow, customer_units, values, order_by="version", replace_equal=True)
 
 
 async def move_unit(

@@ -16,7 +16,6 @@ from sqlalchemy.engine import RowMapping
 from intake.domain.ticket_values import OPEN, LinkKind, TicketType
 from intake.domain.tickets import Ticket
 from intake.store.documents import ticket_doc, ticket_of
-from intake.store.rows import aware
 from intake.tables.tickets import (
     sla_clocks,
     ticket_claims,
@@ -26,6 +25,7 @@ from intake.tables.tickets import (
     ticket_work_orders,
     tickets,
 )
+from kit.copies import keep_newest
 from kit.db import Database, UnitOfWork
 from kit.domain import Conflict, NotFound
 from kit.pagination import after_row
@@ -293,26 +293,15 @@ async def keep_work_order(uow: UnitOfWork, values: dict[str, Any]) -> bool:
     An older fact still fills in what the held copy does not know yet (the technician's name from an
     "assigned" that arrived after "completed"), without moving its state back.
     """
-    w = ticket_work_orders.c
-    held = (
-        (await uow.conn.execute(select(ticket_work_orders).where(w.work_order_id == values["work_order_id"])))
-        .mappings()
-        .first()
-    )
-    if held is None:
-        await uow.conn.execute(ticket_work_orders.insert().values(**values))
+    if await keep_newest(uow, ticket_work_orders, values, order_by="version", replace_equal=True):
         return True
-    if held["version"] > values["version"]:
-        missing = {k: values[k] for k in _FILLED_FROM_OLDER if held[k] is None and values.get(k) is not None}
-        if missing:
-            await uow.conn.execute(
-                update(ticket_work_orders).where(w.work_order_id == values["work_order_id"]).values(**missing)
-            )
-        return False
-    await uow.conn.execute(
-        update(ticket_work_orders).where(w.work_order_id == values["work_order_id"]).values(**values)
-    )
-    return True
+    w = ticket_work_orders.c
+    missing = {k: func.coalesce(w[k], values[k]) for k in _FILLED_FROM_OLDER if values.get(k) is not None}
+    if missing:
+        await uow.conn.execute(
+            update(ticket_work_orders).where(w.work_order_id == values["work_order_id"]).values(**missing)
+        )
+    return False
 
 
 async def work_order_copy(uow: UnitOfWork, work_order_id: str) -> RowMapping | None:
@@ -328,19 +317,7 @@ async def work_orders_of(uow: UnitOfWork, ticket_id: str) -> list[RowMapping]:
 
 async def keep_entitlement(uow: UnitOfWork, values: dict[str, Any]) -> bool:
     """Keep the latest decision for the ticket; False when a later one is already held."""
-    e = ticket_entitlements.c
-    current = (
-        await uow.conn.execute(select(e.determined_at).where(e.ticket_id == values["ticket_id"]))
-    ).scalar_one_or_none()
-    if current is None:
-        await uow.conn.execute(ticket_entitlements.insert().values(**values))
-        return True
-    if aware(current) > values["determined_at"]:
-        return False
-    await uow.conn.execute(
-        update(ticket_entitlements).where(e.ticket_id == values["ticket_id"]).values(**values)
-    )
-    return True
+    return await keep_newest(uow, ticket_entitlements, values, order_by="determined_at", replace_equal=True)
 
 
 async def entitlement_of(uow: UnitOfWork, ticket_id: str) -> RowMapping | None:
@@ -350,17 +327,7 @@ async def entitlement_of(uow: UnitOfWork, ticket_id: str) -> RowMapping | None:
 
 async def keep_claim(uow: UnitOfWork, values: dict[str, Any]) -> bool:
     """Keep the newest copy of a claim; False when the one held is newer."""
-    k = ticket_claims.c
-    current = (
-        await uow.conn.execute(select(k.version).where(k.claim_id == values["claim_id"]))
-    ).scalar_one_or_none()
-    if current is None:
-        await uow.conn.execute(ticket_claims.insert().values(**values))
-        return True
-    if current > values["version"]:
-        return False
-    await uow.conn.execute(update(ticket_claims).where(k.claim_id == values["claim_id"]).values(**values))
-    return True
+    return await keep_newest(uow, ticket_claims, values, order_by="version", replace_equal=True)
 
 
 async def claims_of(uow: UnitOfWork, ticket_id: str) -> list[RowMapping]:
