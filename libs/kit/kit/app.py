@@ -40,6 +40,8 @@ def create_app(
     ``aftersales migrate`` as a separate step and ``/readyz`` reports a database not at head.
     """
     settings = settings or Settings.for_service(definition.name)
+    for read in definition.settings:
+        read()
     runtime = Runtime(definition, settings, clock=clock, transport=transport, broker=broker)
     auto_migrate = settings.embedded if migrate_on_start is None else migrate_on_start
 

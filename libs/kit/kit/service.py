@@ -36,6 +36,10 @@ class ServiceDefinition:
     timers: dict[str, TimerHandler] = field(default_factory=dict)
     extra_bindings: tuple[str, ...] = ()
     background: Sequence[BackgroundTask] = ()
+    #: Readers of the service's own settings (``INTAKE_…``, ``DISPATCH_…``): called when a process builds
+    #: the app, so a bad value stops it at start-up with pydantic's message instead of failing the first
+    #: request, event or timer that needs the value.
+    settings: Sequence[Callable[[], object]] = ()
     version: str = "1.0.0"
 
     @property

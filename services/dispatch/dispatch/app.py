@@ -9,6 +9,7 @@ from dispatch.commands import fire_timer
 from dispatch.domain.escalation import TimerKind
 from dispatch.handlers import handlers
 from dispatch.maintenance import request_due_visits
+from dispatch.settings import dispatch_settings
 from dispatch.store import PLAN_TIMER, timer_kind
 from dispatch.tables import metadata, tables
 from kit.scheduler import TimerHandler
@@ -29,4 +30,5 @@ service = ServiceDefinition(
     routers=routers,
     handlers=handlers,
     timers=timers,
+    settings=[dispatch_settings],
 )

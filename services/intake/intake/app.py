@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from intake.api import routers
+from intake.channels.settings import environment_channel_settings
 from intake.channels.workers import BACKGROUND as CHANNEL_LISTENERS
 from intake.handlers import handlers
 from intake.operations.channels.email import SEND_ACKNOWLEDGMENT, send_due_acknowledgment
 from intake.operations.channels.hotline import CALLBACK_DUE, callback_due
 from intake.operations.sla import fire_sla_timer
+from intake.settings import intake_settings
 from intake.store.sla import TIMER_KIND as SLA_TIMER
 from intake.tables import metadata, platform
 from kit.scheduler import TimerHandler
@@ -33,4 +35,5 @@ service = ServiceDefinition(
     handlers=handlers,
     timers=timers,
     background=CHANNEL_LISTENERS,
+    settings=[intake_settings, environment_channel_settings],
 )

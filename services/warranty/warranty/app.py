@@ -13,8 +13,6 @@ from warranty.operations import keep_settlement_schedule
 from warranty.tables import metadata, platform
 from warranty.timers import timers
 
-settings.current()  # invalid WARRANTY_* settings stop the service here, not at the first claim
-
 service = ServiceDefinition(
     name="warranty",
     title="Warranty",
@@ -29,4 +27,5 @@ service = ServiceDefinition(
     handlers=handlers,
     timers=timers,
     background=[keep_settlement_schedule],
+    settings=[settings.environment_settings],
 )

@@ -60,13 +60,14 @@ _override: WarrantySettings | None = None
 
 
 @lru_cache(maxsize=1)
-def _from_environment() -> WarrantySettings:
+def environment_settings() -> WarrantySettings:
+    """The settings read once from the environment (``WARRANTY_…``)."""
     return WarrantySettings()
 
 
 def current() -> WarrantySettings:
     """The settings in force: read from the environment once, unless :func:`use` set others."""
-    return _override if _override is not None else _from_environment()
+    return _override if _override is not None else environment_settings()
 
 
 def use(settings: WarrantySettings | None) -> None:

@@ -40,3 +40,30 @@ def test_personal_data_is_masked_in_logs() -> None:
     assert "1234567" not in masked and "anna.schmidt" not in masked
     assert masked.endswith("a***@example.com") and "***67" in masked
     logging.getLogger(__name__).info("not crashing on args %s", "x")
+
+
+@pytest.mark.parametrize(
+    ("service", "variable", "value"),
+    [
+        ("dispatch", "DISPATCH_REQUIRED_CERTIFICATIONS", '["not a map"]'),
+        ("intake", "INTAKE_TICKET_NUMBER_BLOCK", "0"),
+        ("warranty", "WARRANTY_SETTLEMENT_PERIOD_MONTHS", "-1"),
+    ],
+)
+def test_a_bad_service_setting_stops_the_process_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, service: str, variable: str, value: str
+) -> None:
+    from kit.app import create_app
+    from kit.cli import load_service
+
+    definition = load_service(service)
+    for read in definition.settings:  # read once already by an earlier test: read again
+        getattr(read, "cache_clear", lambda: None)()
+    monkeypatch.setenv(variable, value)
+    try:
+        with pytest.raises(ValidationError, match=variable.split("_", 1)[1].lower()):
+            create_app(definition, settings=Settings(environment="test"))
+    finally:
+        monkeypatch.delenv(variable)
+        for read in definition.settings:
+            getattr(read, "cache_clear", lambda: None)()

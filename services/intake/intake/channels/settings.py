@@ -282,9 +282,10 @@ def configure_channels(service: str, settings: ChannelSettings | None) -> None:
 def channel_settings(service: str) -> ChannelSettings:
     """The channel settings of ``service``: configured ones, else read once from the environment."""
     found = _configured.get(service)
-    return found if found is not None else _from_environment()
+    return found if found is not None else environment_channel_settings()
 
 
 @lru_cache(maxsize=1)
-def _from_environment() -> ChannelSettings:
+def environment_channel_settings() -> ChannelSettings:
+    """The channel settings read once from the environment (``INTAKE_…``)."""
     return ChannelSettings()
