@@ -2,64 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from dispatch import store
 from dispatch.api.common import Dispatcher, Reader, actor_of
-from kit.calendar import BusinessCalendar
+from kit.calendar_api import CalendarDto
 from kit.concurrency import IfMatch, etag
 from kit.db import UnitOfWork
 from kit.deps import Db
 
 router = APIRouter(tags=["network"])
-
-
-class HoursDto(BaseModel):
-    opens: time
-    closes: time = Field(description="00:00 means midnight at the end of the day")
-
-
-class CalendarIn(BaseModel):
-    """Local opening hours per weekday (0 = Monday; a weekday left out is closed) and closed dates."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "timezone": "Europe/Berlin",
-                    "working_hours": {str(day): {"opens": "08:00", "closes": "18:00"} for day in range(5)},
-                    "holidays": ["2026-12-25", "2026-12-26"],
-                }
-            ]
-        }
-    )
-
-    timezone: Annotated[str, Field(min_length=1, max_length=64, description="IANA time zone")]
-    working_hours: dict[Annotated[int, Field(ge=0, le=6)], HoursDto] = Field(max_length=7)
-    holidays: list[date] = Field(default_factory=list, max_length=400)
-
-    def domain(self) -> BusinessCalendar:
-        """The calendar, checked (a known time zone, each day closing after it opens)."""
-        return BusinessCalendar(
-            timezone=self.timezone,
-            working_hours={day: (h.opens, h.closes) for day, h in self.working_hours.items()},
-            holidays=frozenset(self.holidays),
-        )
-
-    @classmethod
-    def of(cls, calendar: BusinessCalendar) -> CalendarIn:
-        return cls(
-            timezone=calendar.timezone,
-            working_hours={
-                day: HoursDto(opens=opening, closes=closing)
-                for day, (opening, closing) in sorted(calendar.working_hours.items())
-            },
-            holidays=sorted(calendar.holidays),
-        )
 
 
 class CentreCalendarOut(BaseModel):
@@ -68,7 +24,7 @@ class CentreCalendarOut(BaseModel):
         description="What the service levels of the centre's regions count: its working time when it keeps "
         "a calendar, else the wall clock"
     )
-    calendar: CalendarIn | None
+    calendar: CalendarDto | None
     updated_at: datetime | None = Field(
         description="When the calendar was last set or removed (none: never since this was recorded)"
     )
@@ -81,7 +37,7 @@ def _answer(centre_id: str, kept: store.CentreCalendar, response: Response) -> C
     return CentreCalendarOut(
         centre_id=centre_id,
         counts_on="wall_clock" if calendar is None else "working_time",
-        calendar=None if calendar is None else CalendarIn.of(calendar),
+        calendar=None if calendar is None else CalendarDto.of(calendar),
         updated_at=kept.updated_at,
         updated_by=kept.updated_by,
     )
@@ -109,7 +65,7 @@ async def get_calendar(centre_id: str, db: Db, _: Reader, response: Response) ->
 @router.put("/centres/{centre_id}/calendar", summary="Set the centre's business calendar")
 async def put_calendar(
     centre_id: str,
-    body: CalendarIn,
+    body: CalendarDto,
     db: Db,
     principal: Dispatcher,
     response: Response,

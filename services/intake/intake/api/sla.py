@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -19,7 +19,7 @@ from intake.domain.sla_report import ComplianceRow, ReportDimension
 from intake.domain.ticket_values import Channel, Priority, TicketType
 from intake.operations import sla as ops
 from intake.store.sla import SlaSettings
-from kit.calendar import BusinessCalendar
+from kit.calendar_api import CalendarDto
 from kit.concurrency import IfMatch, etag
 from kit.deps import Db
 
@@ -71,37 +71,6 @@ class RuleDto(BaseModel):
                 )
                 for kind, t in rule.targets.items()
             },
-        )
-
-
-class HoursDto(BaseModel):
-    opens: time
-    closes: time = Field(description="00:00 means midnight at the end of the day")
-
-
-class CalendarDto(BaseModel):
-    """When the desk works: local opening hours per weekday (0 = Monday) and holidays."""
-
-    timezone: Annotated[str, Field(min_length=1, max_length=64, examples=["Europe/Berlin"])]
-    working_hours: dict[Annotated[int, Field(ge=0, le=6)], HoursDto] = Field(max_length=7)
-    holidays: list[date] = Field(default_factory=list, max_length=400)
-
-    def domain(self) -> BusinessCalendar:
-        return BusinessCalendar(
-            timezone=self.timezone,
-            working_hours={day: (h.opens, h.closes) for day, h in self.working_hours.items()},
-            holidays=frozenset(self.holidays),
-        )
-
-    @classmethod
-    def of(cls, calendar: BusinessCalendar) -> CalendarDto:
-        return cls(
-            timezone=calendar.timezone,
-            working_hours={
-                day: HoursDto(opens=opening, closes=closing)
-                for day, (opening, closing) in sorted(calendar.working_hours.items())
-            },
-            holidays=sorted(calendar.holidays),
         )
 
 
