@@ -153,12 +153,10 @@ async def insert_all(
         await conn.run_sync(lambda sync: write(sync, parts, notify=notify))
 
 
-def statements(parts: Sequence[tuple[Table, Sequence[Row]]], *, notify: str | None = None) -> int:
-    """How many statements ``write`` sends for ``parts`` on PostgreSQL."""
-    parts = [(table, rows) for table, rows in parts if rows]
-    if not parts:
-        return 1 if notify else 0
-    return len(_chunks(parts))
+def fits_one_statement(parts: Sequence[tuple[Table, Sequence[Row]]]) -> bool:
+    """Whether ``write`` sends ``parts`` as one statement on PostgreSQL (it splits only above
+    ``MAX_PARAMETERS`` values)."""
+    return sum(len(rows) * len(table.columns) for table, rows in parts) <= MAX_PARAMETERS
 
 
 def _chunks(parts: list[tuple[Table, Sequence[Row]]]) -> list[list[tuple[Table, Sequence[Row]]]]:

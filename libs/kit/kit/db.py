@@ -318,7 +318,7 @@ class UnitOfWork:
         )
         self._writing = True  # the statement below must not try to flush itself
         # nothing written yet and everything fits one statement: it needs no BEGIN/COMMIT around it
-        self._one_statement = self._lazy is not None and bulk.statements(parts, notify=notify) <= 1
+        self._one_statement = self._lazy is not None and bulk.fits_one_statement(parts)
         try:
             await bulk.insert_all(self.conn, parts, notify=notify)
         finally:
