@@ -4,10 +4,11 @@ duplicates and merge, and the history of every contact."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from intake.api.common import (
@@ -21,6 +22,7 @@ from intake.api.common import (
     dealer_scope,
     ensure_visible,
 )
+from intake.domain.common import Actor
 from intake.domain.contact_history import ContactDirection, ContactKind
 from intake.domain.contact_points import Email, Phone, PhoneKind, ServiceTier, normalise_phone
 from intake.domain.customers import ContactPerson, Customer, CustomerKind
@@ -30,7 +32,7 @@ from intake.store import customers as store
 from intake.store.customers import StoredCustomer
 from kit.auth import Principal
 from kit.concurrency import IfMatch, etag
-from kit.db import UnitOfWork
+from kit.db import Database, UnitOfWork
 from kit.deps import Db
 from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -259,20 +261,39 @@ async def _visible(uow: UnitOfWork, principal: Principal, customer_id: str) -> S
     return stored
 
 
-async def _change(
-    db: Db,
-    customer_id: str,
-    principal: Principal,
-    act: Callable[[Customer], object],
-    response: Response,
-    if_match: str | None,
-) -> CustomerOut:
-    async with db.transaction() as uow:
-        await _visible(uow, principal, customer_id)
-        stored = await ops.change_customer(
-            uow, customer_id, act, actor=actor_of(principal), if_match=if_match
-        )
-    return _respond(stored, response)
+CustomerAction = Callable[[Customer, Actor, datetime], object]
+"""One domain action on a customer, given the acting caller and the time."""
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """What a request that changes a customer carries besides the customer and the caller: the
+    database, the ``If-Match`` sent, and the response that gets the new ETag."""
+
+    db: Database
+    response: Response
+    if_match: str | None
+
+    async def apply(self, customer_id: str, principal: Principal, act: CustomerAction) -> CustomerOut:
+        """Apply ``act`` to a customer the caller may see, in one transaction; the new record."""
+        actor = actor_of(principal)
+        async with self.db.transaction() as uow:
+            await _visible(uow, principal, customer_id)
+            stored = await ops.change_customer(
+                uow,
+                customer_id,
+                lambda c: act(c, actor, self.db.clock.now()),
+                actor=actor,
+                if_match=self.if_match,
+            )
+        return _respond(stored, self.response)
+
+
+async def _customer_change(db: Db, response: Response, if_match: IfMatch = None) -> CustomerChange:
+    return CustomerChange(db, response, if_match)
+
+
+ChangeCustomer = Annotated[CustomerChange, Depends(_customer_change)]
 
 
 # --- register, search, read ------------------------------------------------------------------------------
@@ -368,49 +389,32 @@ async def get_customer(
 
 @router.patch("/customers/{customer_id}", summary="Rename, or set the contract tier")
 async def update_customer(
-    customer_id: CustomerId,
-    body: CustomerPatch,
-    db: Db,
-    principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
+    customer_id: CustomerId, body: CustomerPatch, change: ChangeCustomer, principal: CustomerWriter
 ) -> CustomerOut:
-    actor = actor_of(principal)
-
-    def act(customer: Customer) -> None:
-        now = db.clock.now()
+    def act(customer: Customer, actor: Actor, now: datetime) -> None:
         if body.name is not None or body.company_name is not None:
             customer.rename(body.name or customer.name, at=now, actor=actor, company_name=body.company_name)
         if body.tier is not None or body.clear_tier:
             customer.set_tier(None if body.clear_tier else body.tier, at=now, actor=actor)
 
-    return await _change(db, customer_id, principal, act, response, if_match)
+    return await change.apply(customer_id, principal, act)
 
 
 @router.post("/customers/{customer_id}/phones", summary="Add a phone number")
 async def add_phone(
-    customer_id: CustomerId,
-    body: PhoneIn,
-    db: Db,
-    principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
+    customer_id: CustomerId, body: PhoneIn, change: ChangeCustomer, principal: CustomerWriter
 ) -> CustomerOut:
-    actor = actor_of(principal)
-    return await _change(
-        db,
+    return await change.apply(
         customer_id,
         principal,
-        lambda c: c.add_phone(
+        lambda c, actor, at: c.add_phone(
             body.number,
             default_region=ops.phone_region(),
-            at=db.clock.now(),
+            at=at,
             actor=actor,
             kind=body.kind,
             primary=body.primary,
         ),
-        response,
-        if_match,
     )
 
 
@@ -418,40 +422,23 @@ async def add_phone(
 async def remove_phone(
     customer_id: CustomerId,
     number: Annotated[str, Field(max_length=40)],
-    db: Db,
+    change: ChangeCustomer,
     principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
 ) -> CustomerOut:
-    actor = actor_of(principal)
     e164 = normalise_phone(number, default_region=ops.phone_region())
-    return await _change(
-        db,
-        customer_id,
-        principal,
-        lambda c: c.remove_phone(e164, at=db.clock.now(), actor=actor),
-        response,
-        if_match,
+    return await change.apply(
+        customer_id, principal, lambda c, actor, at: c.remove_phone(e164, at=at, actor=actor)
     )
 
 
 @router.post("/customers/{customer_id}/emails", summary="Add an email address")
 async def add_email(
-    customer_id: CustomerId,
-    body: EmailIn,
-    db: Db,
-    principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
+    customer_id: CustomerId, body: EmailIn, change: ChangeCustomer, principal: CustomerWriter
 ) -> CustomerOut:
-    actor = actor_of(principal)
-    return await _change(
-        db,
+    return await change.apply(
         customer_id,
         principal,
-        lambda c: c.add_email(body.address, at=db.clock.now(), actor=actor, primary=body.primary),
-        response,
-        if_match,
+        lambda c, actor, at: c.add_email(body.address, at=at, actor=actor, primary=body.primary),
     )
 
 
@@ -459,60 +446,32 @@ async def add_email(
 async def remove_email(
     customer_id: CustomerId,
     address: Annotated[str, Field(max_length=254)],
-    db: Db,
+    change: ChangeCustomer,
     principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
 ) -> CustomerOut:
-    actor = actor_of(principal)
-    return await _change(
-        db,
-        customer_id,
-        principal,
-        lambda c: c.remove_email(address, at=db.clock.now(), actor=actor),
-        response,
-        if_match,
+    return await change.apply(
+        customer_id, principal, lambda c, actor, at: c.remove_email(address, at=at, actor=actor)
     )
 
 
 @router.post("/customers/{customer_id}/addresses", summary="Add an address (region and tier)")
 async def add_address(
-    customer_id: CustomerId,
-    body: AddressIn,
-    db: Db,
-    principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
+    customer_id: CustomerId, body: AddressIn, change: ChangeCustomer, principal: CustomerWriter
 ) -> CustomerOut:
-    actor = actor_of(principal)
-    return await _change(
-        db,
+    return await change.apply(
         customer_id,
         principal,
-        lambda c: c.add_address(body.domain(), at=db.clock.now(), actor=actor, primary=body.primary),
-        response,
-        if_match,
+        lambda c, actor, at: c.add_address(body.domain(), at=at, actor=actor, primary=body.primary),
     )
 
 
 @router.post("/customers/{customer_id}/contacts", summary="Add a contact person (companies)")
 async def add_contact_person(
-    customer_id: CustomerId,
-    body: ContactPersonDto,
-    db: Db,
-    principal: CustomerWriter,
-    response: Response,
-    if_match: IfMatch = None,
+    customer_id: CustomerId, body: ContactPersonDto, change: ChangeCustomer, principal: CustomerWriter
 ) -> CustomerOut:
-    actor = actor_of(principal)
     person = _person(body, ops.phone_region())
-    return await _change(
-        db,
-        customer_id,
-        principal,
-        lambda c: c.add_contact(person, at=db.clock.now(), actor=actor),
-        response,
-        if_match,
+    return await change.apply(
+        customer_id, principal, lambda c, actor, at: c.add_contact(person, at=at, actor=actor)
     )
 
 

@@ -39,6 +39,7 @@ from kit.pagination import Cursor, Limit, Page
 router = APIRouter(tags=["hotline"])
 
 CallId = Annotated[str, Path(max_length=250)]
+CallbackId = Annotated[str, Path(max_length=64)]
 Text = Annotated[str, Field(max_length=200)]
 
 _CTI_BODY: dict[str, Any] = {
@@ -488,19 +489,23 @@ async def list_callbacks(
     )
 
 
+def _callback_out(task: CallBackTask, response: Response, now: datetime) -> CallbackOut:
+    response.headers["ETag"] = etag(task.version)
+    return CallbackOut.of(task, now)
+
+
 @router.get("/callbacks/{task_id}", summary="One call-back task")
 async def get_callback(
-    task_id: Annotated[str, Path(max_length=64)], db: Db, runtime: RuntimeDep, _: Agent, response: Response
+    task_id: CallbackId, db: Db, runtime: RuntimeDep, _: Agent, response: Response
 ) -> CallbackOut:
     async with db.transaction() as uow:
         task = await store.get_callback(uow, task_id)
-    response.headers["ETag"] = etag(task.version)
-    return CallbackOut.of(task, runtime.clock.now())
+    return _callback_out(task, response, runtime.clock.now())
 
 
 @router.post("/callbacks/{task_id}/take", summary="Take a call-back for yourself")
 async def take_callback(
-    task_id: Annotated[str, Path(max_length=64)],
+    task_id: CallbackId,
     db: Db,
     runtime: RuntimeDep,
     principal: Agent,
@@ -509,13 +514,12 @@ async def take_callback(
 ) -> CallbackOut:
     async with db.transaction() as uow:
         task = await hotline.take_callback(uow, task_id, actor=actor_of(principal), if_match=if_match)
-    response.headers["ETag"] = etag(task.version)
-    return CallbackOut.of(task, runtime.clock.now())
+    return _callback_out(task, response, runtime.clock.now())
 
 
 @router.post("/callbacks/{task_id}/complete", summary="Record the outcome of calling back")
 async def complete_callback(
-    task_id: Annotated[str, Path(max_length=64)],
+    task_id: CallbackId,
     body: CallbackOutcomeIn,
     db: Db,
     runtime: RuntimeDep,
@@ -527,5 +531,4 @@ async def complete_callback(
         task = await hotline.complete_callback(
             uow, task_id, outcome=body.outcome, note=body.note, actor=actor_of(principal), if_match=if_match
         )
-    response.headers["ETag"] = etag(task.version)
-    return CallbackOut.of(task, runtime.clock.now())
+    return _callback_out(task, response, runtime.clock.now())

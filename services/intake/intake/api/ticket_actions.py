@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from intake.api.common import Id, ShortText, Staff, Supervisor, actor_of, ensure_visible
 from intake.api.ticket_models import ReasonIn, TicketOut
-from intake.api.tickets import TicketId, act_on, respond
+from intake.api.tickets import ChangeTicket, TicketId, respond
 from intake.domain.ticket_values import AckMethod, CancelReason, CloseReason, Priority, Resolution
 from intake.operations import tickets as ops
 from kit.concurrency import IfMatch
@@ -78,187 +78,87 @@ class PriorityIn(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/take", summary="Take an unowned ticket (first-contact ownership)")
-async def take(
-    ticket_id: TicketId, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db, ticket_id, principal, lambda t: t.take(actor=actor, at=db.clock.now()), response, if_match
-    )
+async def take(ticket_id: TicketId, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(ticket_id, principal, lambda t, actor, at: t.take(actor=actor, at=at))
 
 
 @router.post("/tickets/{ticket_id}/acknowledge", summary="The customer was told the request arrived")
 async def acknowledge(
-    ticket_id: TicketId,
-    body: AcknowledgeIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: AcknowledgeIn, change: ChangeTicket, principal: Staff
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.acknowledge(actor=actor, at=db.clock.now(), method=body.method),
-        response,
-        if_match,
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.acknowledge(actor=actor, at=at, method=body.method)
     )
 
 
 @router.post("/tickets/{ticket_id}/start_work", summary="Start working on the request")
-async def start_work(
-    ticket_id: TicketId, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db, ticket_id, principal, lambda t: t.start_work(actor=actor, at=db.clock.now()), response, if_match
-    )
+async def start_work(ticket_id: TicketId, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(ticket_id, principal, lambda t, actor, at: t.start_work(actor=actor, at=at))
 
 
 @router.post("/tickets/{ticket_id}/wait_for_customer", summary="Wait on the customer (SLA clocks pause)")
 async def wait_for_customer(
-    ticket_id: TicketId,
-    body: ReasonIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: ReasonIn, change: ChangeTicket, principal: Staff
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.wait_for_customer(actor=actor, at=db.clock.now(), reason=body.reason),
-        response,
-        if_match,
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.wait_for_customer(actor=actor, at=at, reason=body.reason)
     )
 
 
 @router.post("/tickets/{ticket_id}/wait_for_parts", summary="Wait for spare parts")
 async def wait_for_parts(
-    ticket_id: TicketId,
-    body: ReasonIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: ReasonIn, change: ChangeTicket, principal: Staff
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.wait_for_parts(actor=actor, at=db.clock.now(), reason=body.reason),
-        response,
-        if_match,
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.wait_for_parts(actor=actor, at=at, reason=body.reason)
     )
 
 
 @router.post("/tickets/{ticket_id}/wait_for_third_party", summary="Wait for a third party")
 async def wait_for_third_party(
-    ticket_id: TicketId,
-    body: ReasonIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: ReasonIn, change: ChangeTicket, principal: Staff
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
+    return await change.apply(
         ticket_id,
         principal,
-        lambda t: t.wait_for_third_party(actor=actor, at=db.clock.now(), reason=body.reason),
-        response,
-        if_match,
+        lambda t, actor, at: t.wait_for_third_party(actor=actor, at=at, reason=body.reason),
     )
 
 
 @router.post("/tickets/{ticket_id}/resume", summary="Carry on after waiting")
-async def resume(
-    ticket_id: TicketId, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db, ticket_id, principal, lambda t: t.resume(actor=actor, at=db.clock.now()), response, if_match
-    )
+async def resume(ticket_id: TicketId, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(ticket_id, principal, lambda t, actor, at: t.resume(actor=actor, at=at))
 
 
 @router.post("/tickets/{ticket_id}/resolve", summary="The customer's problem is fixed or answered")
-async def resolve(
-    ticket_id: TicketId,
-    body: ResolveIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
+async def resolve(ticket_id: TicketId, body: ResolveIn, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(
         ticket_id,
         principal,
-        lambda t: t.resolve(actor=actor, at=db.clock.now(), resolution=body.resolution, summary=body.summary),
-        response,
-        if_match,
+        lambda t, actor, at: t.resolve(actor=actor, at=at, resolution=body.resolution, summary=body.summary),
     )
 
 
 @router.post("/tickets/{ticket_id}/close", summary="Close a resolved ticket for good")
-async def close(
-    ticket_id: TicketId, body: CloseIn, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.close(actor=actor, at=db.clock.now(), reason=body.reason),
-        response,
-        if_match,
+async def close(ticket_id: TicketId, body: CloseIn, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.close(actor=actor, at=at, reason=body.reason)
     )
 
 
 @router.post("/tickets/{ticket_id}/reopen", summary="The problem is back")
-async def reopen(
-    ticket_id: TicketId,
-    body: ReopenIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.reopen(actor=actor, at=db.clock.now(), reason=body.reason),
-        response,
-        if_match,
+async def reopen(ticket_id: TicketId, body: ReopenIn, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.reopen(actor=actor, at=at, reason=body.reason)
     )
 
 
 @router.post("/tickets/{ticket_id}/cancel", summary="Cancel the request")
-async def cancel(
-    ticket_id: TicketId,
-    body: CancelIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
+async def cancel(ticket_id: TicketId, body: CancelIn, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(
         ticket_id,
         principal,
-        lambda t: t.cancel(actor=actor, at=db.clock.now(), reason=body.reason, note=body.note),
-        response,
-        if_match,
+        lambda t, actor, at: t.cancel(actor=actor, at=at, reason=body.reason, note=body.note),
     )
 
 
@@ -279,41 +179,21 @@ async def merge(
 
 @router.post("/tickets/{ticket_id}/reassign", summary="A supervisor hands the ticket to someone else")
 async def reassign(
-    ticket_id: TicketId,
-    body: ReassignIn,
-    db: Db,
-    principal: Supervisor,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: ReassignIn, change: ChangeTicket, principal: Supervisor
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
+    return await change.apply(
         ticket_id,
         principal,
-        lambda t: t.reassign(
-            to_owner_id=body.to_owner_id, actor=actor, at=db.clock.now(), reason=body.reason
-        ),
-        response,
-        if_match,
+        lambda t, actor, at: t.reassign(to_owner_id=body.to_owner_id, actor=actor, at=at, reason=body.reason),
     )
 
 
 @router.post("/tickets/{ticket_id}/priority", summary="Change the priority (the SLA targets follow)")
 async def change_priority(
-    ticket_id: TicketId,
-    body: PriorityIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: PriorityIn, change: ChangeTicket, principal: Staff
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
+    return await change.apply(
         ticket_id,
         principal,
-        lambda t: t.change_priority(priority=body.priority, actor=actor, at=db.clock.now()),
-        response,
-        if_match,
+        lambda t, actor, at: t.change_priority(priority=body.priority, actor=actor, at=at),
     )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from intake.api.common import (
@@ -37,6 +38,7 @@ from intake.api.ticket_models import (
     WatchIn,
     WorkOrderCopyOut,
 )
+from intake.domain.common import Actor
 from intake.domain.ticket_values import Channel, Priority, TicketStatus, TicketType
 from intake.domain.tickets import Ticket
 from intake.operations import customers as customer_ops
@@ -45,7 +47,7 @@ from intake.operations import tickets as ops
 from intake.store import tickets as store
 from kit.auth import Principal
 from kit.concurrency import IfMatch, etag
-from kit.db import UnitOfWork
+from kit.db import Database, UnitOfWork
 from kit.deps import Db
 from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -60,20 +62,40 @@ def respond(saved: ops.SavedTicket | store.StoredTicket, response: Response) -> 
     return TicketOut.of(saved.ticket, saved.version)
 
 
-async def act_on(
-    db: Db,
-    ticket_id: str,
-    principal: Principal,
-    act: Callable[[Ticket], object],
-    response: Response,
-    if_match: str | None,
-) -> TicketOut:
-    """Apply one domain action to a ticket the caller may see, in one transaction; the new ticket."""
-    async with db.transaction() as uow:
-        stored = await ops.require_ticket(uow, ticket_id)
-        ensure_visible(principal, stored.ticket.dealer_id, "ticket")
-        saved = await ops.change_ticket(uow, ticket_id, act, if_match=if_match, actor=actor_of(principal))
-    return respond(saved, response)
+TicketAction = Callable[[Ticket, Actor, datetime], object]
+"""One domain action on a ticket, given the acting caller and the time."""
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    """What a request that changes a ticket carries besides the ticket and the caller: the database,
+    the ``If-Match`` sent, and the response that gets the new ETag."""
+
+    db: Database
+    response: Response
+    if_match: str | None
+
+    async def apply(self, ticket_id: str, principal: Principal, act: TicketAction) -> TicketOut:
+        """Apply ``act`` to a ticket the caller may see, in one transaction; the new ticket."""
+        actor = actor_of(principal)
+        async with self.db.transaction() as uow:
+            stored = await ops.require_ticket(uow, ticket_id)
+            ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+            saved = await ops.change_ticket(
+                uow,
+                ticket_id,
+                lambda t: act(t, actor, self.db.clock.now()),
+                if_match=self.if_match,
+                actor=actor,
+            )
+        return respond(saved, self.response)
+
+
+async def _ticket_change(db: Db, response: Response, if_match: IfMatch = None) -> TicketChange:
+    return TicketChange(db, response, if_match)
+
+
+ChangeTicket = Annotated[TicketChange, Depends(_ticket_change)]
 
 
 # --- open, list, read ------------------------------------------------------------------------------------
@@ -233,35 +255,21 @@ async def get_notes(ticket_id: TicketId, db: Db, principal: TicketReader) -> lis
 
 @router.post("/tickets/{ticket_id}/notes", summary="Add an internal note (never shown to the customer)")
 async def add_note(
-    ticket_id: TicketId,
-    body: NoteIn,
-    db: Db,
-    principal: TicketCreator,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: NoteIn, change: ChangeTicket, principal: TicketCreator
 ) -> TicketOut:
-    actor = actor_of(principal)
-
-    def act(ticket: Ticket) -> None:
-        ticket.add_internal_note(actor=actor, at=db.clock.now(), body=body.body)
-
-    return await act_on(db, ticket_id, principal, act, response, if_match)
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.add_internal_note(actor=actor, at=at, body=body.body)
+    )
 
 
 @router.post(
     "/tickets/{ticket_id}/replies", summary="Reply to the customer (the first is the first response)"
 )
-async def reply(
-    ticket_id: TicketId, body: ReplyIn, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
+async def reply(ticket_id: TicketId, body: ReplyIn, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(
         ticket_id,
         principal,
-        lambda t: t.reply_to_customer(actor=actor, at=db.clock.now(), body=body.body, via=body.via),
-        response,
-        if_match,
+        lambda t, actor, at: t.reply_to_customer(actor=actor, at=at, body=body.body, via=body.via),
     )
 
 
@@ -290,19 +298,12 @@ async def customer_message(
 
 @router.patch("/tickets/{ticket_id}", summary="Change the ticket's details")
 async def update_details(
-    ticket_id: TicketId,
-    body: DetailsIn,
-    db: Db,
-    principal: Staff,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: DetailsIn, change: ChangeTicket, principal: Staff
 ) -> TicketOut:
-    actor = actor_of(principal)
-
-    def act(ticket: Ticket) -> None:
+    def act(ticket: Ticket, actor: Actor, at: datetime) -> None:
         ticket.update_details(
             actor=actor,
-            at=db.clock.now(),
+            at=at,
             product=body.product.domain() if body.product else None,
             fault_description=body.fault_description,
             site_address=body.site_address.domain() if body.site_address else None,
@@ -313,75 +314,38 @@ async def update_details(
             customer_tier=body.customer_tier,
         )
 
-    return await act_on(db, ticket_id, principal, act, response, if_match)
+    return await change.apply(ticket_id, principal, act)
 
 
 @router.post("/tickets/{ticket_id}/attachments", summary="Attach a stored file to the ticket")
 async def attach(
-    ticket_id: TicketId,
-    body: AttachmentDto,
-    db: Db,
-    principal: TicketCreator,
-    response: Response,
-    if_match: IfMatch = None,
+    ticket_id: TicketId, body: AttachmentDto, change: ChangeTicket, principal: TicketCreator
 ) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.attach(body.domain(), actor=actor, at=db.clock.now()),
-        response,
-        if_match,
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.attach(body.domain(), actor=actor, at=at)
     )
 
 
 @router.post("/tickets/{ticket_id}/watchers", summary="Watch the ticket (yourself, or a colleague)")
-async def watch(
-    ticket_id: TicketId, body: WatchIn, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
+async def watch(ticket_id: TicketId, body: WatchIn, change: ChangeTicket, principal: Staff) -> TicketOut:
     user_id = body.user_id or principal.subject
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.watch(user_id, actor=actor, at=db.clock.now()),
-        response,
-        if_match,
-    )
+    return await change.apply(ticket_id, principal, lambda t, actor, at: t.watch(user_id, actor=actor, at=at))
 
 
 @router.delete("/tickets/{ticket_id}/watchers/{user_id}", summary="Stop watching the ticket")
-async def unwatch(
-    ticket_id: TicketId, user_id: Id, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.unwatch(user_id, actor=actor, at=db.clock.now()),
-        response,
-        if_match,
+async def unwatch(ticket_id: TicketId, user_id: Id, change: ChangeTicket, principal: Staff) -> TicketOut:
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.unwatch(user_id, actor=actor, at=at)
     )
 
 
 @router.post("/tickets/{ticket_id}/links", summary="Link another ticket")
-async def link(
-    ticket_id: TicketId, body: LinkIn, db: Db, principal: Staff, response: Response, if_match: IfMatch = None
-) -> TicketOut:
-    actor = actor_of(principal)
-    async with db.transaction() as uow:
+async def link(ticket_id: TicketId, body: LinkIn, change: ChangeTicket, principal: Staff) -> TicketOut:
+    async with change.db.transaction() as uow:
         await ops.require_ticket(uow, body.ticket_id)
-    return await act_on(
-        db,
-        ticket_id,
-        principal,
-        lambda t: t.link(body.ticket_id, body.kind, actor=actor, at=db.clock.now()),
-        response,
-        if_match,
+    return await change.apply(
+        ticket_id, principal, lambda t, actor, at: t.link(body.ticket_id, body.kind, actor=actor, at=at)
     )
 
 
-__all__ = ["act_on", "respond", "router"]
+__all__ = ["ChangeTicket", "respond", "router"]

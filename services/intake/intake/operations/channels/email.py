@@ -41,7 +41,7 @@ from intake.domain.common import Actor
 from intake.domain.ticket_values import Channel, ProductRef
 from intake.operations.channels import fax as fax_ops
 from intake.operations.channels import tickets
-from intake.operations.channels.quarantine import Quarantined, quarantine
+from intake.operations.channels.quarantine import quarantine
 from intake.store import channels as store
 from kit import scheduler
 from kit.db import Database, UnitOfWork
@@ -133,20 +133,18 @@ async def _quarantine_after_failure(
     async with db.transaction() as uow:
         if source.key and await store.claim_source(uow, source.key) is not None:
             return EmailOutcome("duplicate")
-        held = await quarantine(
-            uow,
-            rejected,
-            channel="email",
-            source=source.label,
-            received_at=received_at,
-            context=source.context(),
-        )
-        if source.key:
-            await store.settle_source(uow, source.key, quarantine_id=held.item_id)
-    return _quarantined(held)
+        return await _quarantine(uow, rejected, source, received_at)
 
 
-def _quarantined(held: Quarantined) -> EmailOutcome:
+async def _quarantine(
+    uow: UnitOfWork, rejected: Rejected, source: EmailSource, received_at: datetime
+) -> EmailOutcome:
+    """Hold a message intake will not take in quarantine, settling the source it came from."""
+    held = await quarantine(
+        uow, rejected, channel="email", source=source.label, received_at=received_at, context=source.context()
+    )
+    if source.key:
+        await store.settle_source(uow, source.key, quarantine_id=held.item_id)
     return EmailOutcome("quarantined", quarantine_id=held.item_id, reason_code=held.code, reason=held.reason)
 
 
@@ -165,17 +163,7 @@ async def record_email(
         if seen is not None:
             return EmailOutcome("duplicate", email_id=seen["email_id"], quarantine_id=seen["quarantine_id"])
     if isinstance(parsed, Rejected):
-        held = await quarantine(
-            uow,
-            parsed,
-            channel="email",
-            source=source.label,
-            received_at=received_at,
-            context=source.context(),
-        )
-        if source.key:
-            await store.settle_source(uow, source.key, quarantine_id=held.item_id)
-        return _quarantined(held)
+        return await _quarantine(uow, parsed, source, received_at)
 
     email = parsed
     email_id = str(uuid.uuid4())
