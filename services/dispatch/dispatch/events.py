@@ -11,6 +11,7 @@ from contracts.common import Billing as ContractBilling
 from contracts.common import TimeWindow as ContractWindow
 from contracts.envelope import EventPayload
 from dispatch.domain import events as d
+from dispatch.domain.appointments import RESCHEDULE_REASONS
 from dispatch.domain.billing import BillingBasis
 from dispatch.domain.values import Actor, Role, TimeWindow
 from dispatch.domain.work_orders import WorkOrder
@@ -213,19 +214,7 @@ def to_contract(
             requested_by=actor(event.actor),
         )
     if isinstance(event, d.AppointmentRescheduled):
-        reason = (
-            event.reason
-            if event.reason
-            in {
-                "customer_request",
-                "technician_unavailable",
-                "parts_unavailable",
-                "previous_job_overran",
-                "weather",
-                "access_problem",
-            }
-            else "other"
-        )
+        reason = event.reason if event.reason in RESCHEDULE_REASONS else "other"
         return c.WorkOrderRescheduled(
             **common,
             technician_id=order.technician_id,

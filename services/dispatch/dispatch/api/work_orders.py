@@ -24,6 +24,7 @@ from dispatch.api.common import (
 )
 from dispatch.api.technician_app import ReportIn
 from dispatch.api.views import WorkOrderOut
+from dispatch.domain.appointments import RescheduleReason
 from dispatch.domain.dealers import own_technician_in_time
 from dispatch.domain.values import PartNeed, Priority, WorkOrderType
 from kit.auth import Principal, Role, require
@@ -94,15 +95,7 @@ class CancelIn(BaseModel):
 
 class RescheduleIn(BaseModel):
     appointment: WindowIn
-    reason: Literal[
-        "customer_request",
-        "technician_unavailable",
-        "parts_unavailable",
-        "previous_job_overran",
-        "weather",
-        "access_problem",
-        "other",
-    ]
+    reason: RescheduleReason
     notify_customer: bool = Field(
         default=True,
         description="Ask for the customer to be told of the new time (false: they already agreed it, e.g. "

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Protocol, TypeVar
 
 from warranty.domain.policy import RepeatFailureRule
 
@@ -44,11 +45,19 @@ class ReplacementEligibility:
         return self.repairs[0].repaired_on
 
 
-def _distinct_in_order(history: Iterable[RepairEvent]) -> list[RepairEvent]:
-    """Repairs by date, a work order reported twice (a redelivered event) counted once."""
+class _ReportedRepair(Protocol):
+    @property
+    def work_order_id(self) -> str | None: ...
+
+
+RepairT = TypeVar("RepairT", bound=_ReportedRepair)
+
+
+def once_per_work_order(repairs: Iterable[RepairT]) -> list[RepairT]:
+    """``repairs`` in their order, a work order reported twice (a redelivered event) counted once."""
     seen: set[str] = set()
-    distinct: list[RepairEvent] = []
-    for repair in sorted(history, key=lambda r: r.repaired_on):
+    distinct: list[RepairT] = []
+    for repair in repairs:
         if repair.work_order_id is not None:
             if repair.work_order_id in seen:
                 continue
@@ -64,7 +73,7 @@ def repairs_in_window(
     first_day = ending_on - timedelta(days=rule.within_days)
     return tuple(
         r
-        for r in _distinct_in_order(history)
+        for r in once_per_work_order(sorted(history, key=lambda r: r.repaired_on))
         if r.fault_code == fault_code and first_day <= r.repaired_on <= ending_on
     )
 
@@ -95,7 +104,7 @@ def first_replacement_eligibility(
     history: Iterable[RepairEvent], rule: RepeatFailureRule, *, fault_code: str | None = None
 ) -> ReplacementEligibility | None:
     """The first repair in ``history`` that earned a replacement (for ``fault_code``, or any fault)."""
-    ordered = _distinct_in_order(history)
+    ordered = once_per_work_order(sorted(history, key=lambda r: r.repaired_on))
     for index, repair in enumerate(ordered):
         if fault_code is not None and repair.fault_code != fault_code:
             continue

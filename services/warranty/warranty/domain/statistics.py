@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from kit.domain import DomainError, Money
 from warranty.domain.claims import Claim
 from warranty.domain.dates import add_months
+from warranty.domain.repeats import once_per_work_order
 
 
 @dataclass(frozen=True, order=True)
@@ -168,19 +169,6 @@ class MonthlyFaultStatistics:
         return dict(counts)
 
 
-def _distinct(repairs: Iterable[RepairFact]) -> list[RepairFact]:
-    """Repairs by date, a work order reported twice counted once."""
-    seen: set[str] = set()
-    distinct = []
-    for repair in sorted(repairs, key=lambda r: (r.repaired_on, r.serial)):
-        if repair.work_order_id is not None:
-            if repair.work_order_id in seen:
-                continue
-            seen.add(repair.work_order_id)
-        distinct.append(repair)
-    return distinct
-
-
 def monthly_fault_statistics(
     month: Month,
     repairs: Iterable[RepairFact],
@@ -189,7 +177,7 @@ def monthly_fault_statistics(
     rework_window_days: int = 30,
 ) -> MonthlyFaultStatistics:
     """The month's fault statistics. ``repairs`` may include earlier months (used for rework only)."""
-    history = _distinct(repairs)
+    history = once_per_work_order(sorted(repairs, key=lambda r: (r.repaired_on, r.serial)))
     last_repair: dict[tuple[str, str], date] = {}
     failures: Counter[tuple[str, str]] = Counter()
     rework: Counter[tuple[str, str]] = Counter()

@@ -5,13 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from contracts.dispatch import WorkOrderCompleted
 from kit.db import UnitOfWork
 from kit.domain import Money, NotFound
 from warranty import events, store
-from warranty.domain import RepairEvent, RepeatFailureRule, replacement_earned_by
+from warranty.domain import (
+    Catalogue,
+    ProductModel,
+    RegisteredUnit,
+    RepairEvent,
+    WarrantyPolicy,
+    replacement_earned_by,
+)
 from warranty.domain.claims import Claim, RepairRecord, ReplacedPart
 from warranty.operations.claims import submit_claim
 from warranty.operations.entitlements import STATUTORY_POLICY
@@ -37,27 +47,49 @@ async def record_completed_repair(uow: UnitOfWork, payload: WorkOrderCompleted, 
     )
     if not fresh:
         return
-    await _check_repeat_failure(uow, payload, serial)
+    repaired = await _repaired_unit(uow.conn, payload, serial)
+    await _check_repeat_failure(uow, payload, repaired)
     if (
         payload.performed_by == "service_point"
         and payload.billing in ("warranty", "contract")
         and payload.dealer_id
     ):
-        await _open_claim_for(uow, payload, serial)
+        await _open_claim_for(uow, payload, repaired)
 
 
-async def _check_repeat_failure(uow: UnitOfWork, payload: WorkOrderCompleted, serial: str) -> None:
-    assert payload.fault_code is not None
-    conn = uow.conn
+@dataclass(frozen=True)
+class _RepairedUnit:
+    """The repaired serial as warranty knows it: its registration (if any), model and the policy it is
+    under (the statutory terms when the unit or its model is unknown)."""
+
+    serial: str
+    unit: RegisteredUnit | None
+    model_code: str | None
+    model: ProductModel | None
+    catalogue: Catalogue
+    policy: WarrantyPolicy
+
+
+async def _repaired_unit(conn: AsyncConnection, payload: WorkOrderCompleted, serial: str) -> _RepairedUnit:
     found = await store.get_unit(conn, serial)
     unit = found[0] if found else None
     model_code = unit.model_code if unit else payload.product.model_code
     catalogue = await store.catalogue(conn)
     model = catalogue.model(model_code)
-    rule = RepeatFailureRule()
+    policy = STATUTORY_POLICY
     if model is not None and unit is not None:
         with contextlib.suppress(NotFound):
-            rule = catalogue.policy_for(model, unit.sold_on).repeat_failure
+            policy = catalogue.policy_for(model, unit.sold_on)
+    return _RepairedUnit(serial, unit, model_code, model, catalogue, policy)
+
+
+async def _check_repeat_failure(
+    uow: UnitOfWork, payload: WorkOrderCompleted, repaired: _RepairedUnit
+) -> None:
+    assert payload.fault_code is not None
+    conn = uow.conn
+    serial, unit = repaired.serial, repaired.unit
+    rule = repaired.policy.repeat_failure
     repair = RepairEvent(payload.completed_at.date(), payload.fault_code, payload.work_order_id)
     history = [r for r in await store.repairs_for(conn, serial) if r.work_order_id != payload.work_order_id]
     earned = replacement_earned_by(history, repair, rule)
@@ -75,8 +107,8 @@ async def _check_repeat_failure(uow: UnitOfWork, payload: WorkOrderCompleted, se
         events.replacement_eligible(
             earned,
             serial=serial,
-            model=model,
-            model_code=model_code or "unknown",
+            model=repaired.model,
+            model_code=repaired.model_code or "unknown",
             customer_id=unit.customer_id if unit else payload.customer_id,
             dealer_id=unit.dealer_id if unit else payload.dealer_id,
             ticket_id=payload.ticket_id,
@@ -88,19 +120,11 @@ async def _check_repeat_failure(uow: UnitOfWork, payload: WorkOrderCompleted, se
     )
 
 
-async def _open_claim_for(uow: UnitOfWork, payload: WorkOrderCompleted, serial: str) -> None:
+async def _open_claim_for(uow: UnitOfWork, payload: WorkOrderCompleted, repaired: _RepairedUnit) -> None:
     assert payload.dealer_id is not None
     assert payload.fault_code is not None
-    conn = uow.conn
-    found = await store.get_unit(conn, serial)
-    unit = found[0] if found else None
-    model_code = unit.model_code if unit else payload.product.model_code
-    catalogue = await store.catalogue(conn)
-    model = catalogue.model(model_code)
-    pricing = STATUTORY_POLICY.pricing
-    if model is not None and unit is not None:
-        with contextlib.suppress(NotFound):
-            pricing = catalogue.policy_for(model, unit.sold_on).pricing
+    model, catalogue = repaired.model, repaired.catalogue
+    pricing = repaired.policy.pricing
     standard = (
         model.standard_repair(payload.fault_code, catalogue.line_of(model)) if model is not None else None
     )
@@ -135,18 +159,18 @@ async def _open_claim_for(uow: UnitOfWork, payload: WorkOrderCompleted, serial: 
     claim = Claim.open(
         claim_id=str(uuid.uuid4()),
         dealer_id=payload.dealer_id,
-        serial=serial,
+        serial=repaired.serial,
         record=record,
         parts=parts,
         at=uow.now(),
         actor=events.AUTOMATIC,
-        model_code=model_code,
+        model_code=repaired.model_code,
         customer_signature_ref=payload.customer_signature.attachment_id
         if payload.customer_signature
         else None,
         photo_refs=[p.attachment_id for p in payload.photos],
     )
-    await store.insert_claim(conn, claim, origin="work_order", at=uow.now())
+    await store.insert_claim(uow.conn, claim, origin="work_order", at=uow.now())
     await submit_claim(
         uow,
         claim,

@@ -8,7 +8,7 @@ of an update already applied is a no-op, so an app that lost its connection can 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -283,12 +283,10 @@ class WorkOrder:
         """Agree a visit time before a technician is chosen."""
         self._require_on_site_job("schedule")
         self._require_available(appointment.window)
-        self._transition("schedule", at, actor)
+        at = self._transition("schedule", at, actor)
         self.appointment = appointment
         self._raise(
-            WorkOrderScheduled(
-                work_order_id=self.id, at=self._at(at), actor=actor, appointment=appointment.window
-            )
+            WorkOrderScheduled(work_order_id=self.id, at=at, actor=actor, appointment=appointment.window)
         )
 
     def assign(
@@ -317,8 +315,7 @@ class WorkOrder:
         self._require_available(appointment.window)
         previous = self.technician_id
         action = "reassign" if self.state in (WorkOrderState.ASSIGNED, WorkOrderState.ACCEPTED) else "assign"
-        self._transition(action, at, actor)
-        at = self._at(at)
+        at = self._transition(action, at, actor)
         self.technician_id = technician_id
         self.appointment = appointment
         self.arranged_at = self.arranged_at or at
@@ -355,8 +352,7 @@ class WorkOrder:
         if actor.role is Role.TECHNICIAN:
             self._require_assigned_technician(actor)
         self._require_available(window)
-        self._in_place("reschedule", at, actor)
-        at = self._at(at)
+        at = self._in_place("reschedule", at, actor)
         outcome = reschedule(self.appointment, window, reason=reason, at=at)
         previous = self.appointment.window if self.appointment else None
         self.appointment = outcome.appointment
@@ -381,8 +377,7 @@ class WorkOrder:
             raise DomainError("there is no appointment to confirm", code="no-appointment")
         if self.appointment.confirmed and self.state in IN_PLACE_ACTIONS["confirm_appointment"]:
             return False
-        self._in_place("confirm_appointment", at, actor)
-        at = self._at(at)
+        at = self._in_place("confirm_appointment", at, actor)
         self.appointment = self.appointment.confirm(at=at, actor=actor)
         self._raise(
             AppointmentConfirmed(
@@ -418,8 +413,7 @@ class WorkOrder:
             raise Conflict(
                 f"work order {self.id} is already with dealer {self.dealer_id}", code="already-with-dealer"
             )
-        self._in_place("hand_to_dealer", at, actor)
-        at = self._at(at)
+        at = self._in_place("hand_to_dealer", at, actor)
         self.dealer_id = dealer_id
         self.dealer_centre_id = centre_id
         self.handed_to_dealer_at = at
@@ -442,9 +436,8 @@ class WorkOrder:
         self._require_dealer(dealer_id)
         if self.dealer_accepted_at is not None:
             return False
-        self._in_place("dealer_accept", at, actor)
-        self.dealer_accepted_at = self._at(at)
-        self._raise(DealerAccepted(work_order_id=self.id, at=self._at(at), actor=actor, dealer_id=dealer_id))
+        self.dealer_accepted_at = at = self._in_place("dealer_accept", at, actor)
+        self._raise(DealerAccepted(work_order_id=self.id, at=at, actor=actor, dealer_id=dealer_id))
         return True
 
     def return_from_dealer(
@@ -453,7 +446,7 @@ class WorkOrder:
         """The job comes back to the company's dispatchers: the dealer ``dealer_id`` declined it, a
         dispatcher took it back, or it was not accepted in time. Returns the dealer it came back from."""
         self._require_dealer(dealer_id or self.dealer_id or "")
-        self._in_place("dealer_return", at, actor)
+        at = self._in_place("dealer_return", at, actor)
         dealer = self.dealer_id or ""
         self.dealer_id = None
         self.dealer_centre_id = None
@@ -461,9 +454,7 @@ class WorkOrder:
         self.dealer_accepted_at = None
         self._recompute_deadlines()
         self._raise(
-            ReturnedByDealer(
-                work_order_id=self.id, at=self._at(at), actor=actor, dealer_id=dealer, reason=reason
-            )
+            ReturnedByDealer(work_order_id=self.id, at=at, actor=actor, dealer_id=dealer, reason=reason)
         )
         return dealer
 
@@ -493,8 +484,7 @@ class WorkOrder:
         )
         if not changed:
             return []
-        self._in_place("update_request", at, actor)
-        at = self._at(at)
+        at = self._in_place("update_request", at, actor)
         self.priority = priority
         self.site = site
         self.availability = windows
@@ -524,25 +514,21 @@ class WorkOrder:
         """The customer agreed to the price of paid work."""
         if self.billing is None:
             raise DomainError("no billing recorded yet", code="no-estimate")
-        self._in_place("accept_estimate", at, actor)
-        self.billing = self.billing.accepted(self._at(at))
+        self.billing = self.billing.accepted(self._in_place("accept_estimate", at, actor))
 
     def cancel(self, *, reason: str, at: datetime, actor: Actor, note: str | None = None) -> None:
         """Call the job off; ``note`` says why in words where the reason code does not."""
-        self._transition("cancel", at, actor)
-        self.finished_at = self._at(at)
+        self.finished_at = at = self._transition("cancel", at, actor)
         self.cancel_reason = reason
-        self._raise(
-            WorkOrderCancelled(work_order_id=self.id, at=self._at(at), actor=actor, reason=reason, note=note)
-        )
+        self._raise(WorkOrderCancelled(work_order_id=self.id, at=at, actor=actor, reason=reason, note=note))
 
     def move_to_ticket(self, ticket_id: str, *, at: datetime, actor: Actor) -> bool:
         """Serve another ticket (the one this order's ticket was merged into). Returns whether it moved."""
         if ticket_id == self.ticket_id:
             return False
-        self._in_place("move_to_ticket", at, actor)
+        at = self._in_place("move_to_ticket", at, actor)
         self.ticket_id = ticket_id
-        self._raise(RequestUpdated(work_order_id=self.id, at=self._at(at), actor=actor, changed=("ticket",)))
+        self._raise(RequestUpdated(work_order_id=self.id, at=at, actor=actor, changed=("ticket",)))
         return True
 
     # --- remote support -------------------------------------------------------------------------------
@@ -550,39 +536,24 @@ class WorkOrder:
     def start_remote_support(self, *, at: datetime, actor: Actor) -> None:
         if self.type is not WorkOrderType.REMOTE_SUPPORT:
             raise DomainError(f"a {self.type.value} job is done on site", code="not-remote-support")
-        self._transition("start_remote_support", at, actor)
-        self.remote_started_at = self._at(at)
+        self.remote_started_at = at = self._transition("start_remote_support", at, actor)
         self._raise(
             RemoteSupportStarted(
-                work_order_id=self.id,
-                at=self._at(at),
-                actor=actor,
-                escalate_at=self.deadlines.remote_escalation_at,
+                work_order_id=self.id, at=at, actor=actor, escalate_at=self.deadlines.remote_escalation_at
             )
         )
 
     def resolve_remotely(self, report: CompletionReport, *, at: datetime, actor: Actor) -> None:
         self._require_diagnosis(report)
-        self._transition("resolve_remotely", at, actor)
-        self.report = report
-        self.finished_at = self._at(at)
-        self._raise(
-            WorkOrderCompleted(
-                work_order_id=self.id,
-                at=self._at(at),
-                actor=actor,
-                technician_id=None,
-                remote=True,
-                first_time_fix=report.first_time_fix,
-            )
+        self._complete_with(
+            report, self._transition("resolve_remotely", at, actor), actor, technician_id=None
         )
 
     def escalate_to_on_site(
         self, *, reason: str, at: datetime, actor: Actor, repair_type: WorkOrderType = WorkOrderType.REPAIR
     ) -> None:
         """Remote support did not solve it: the job becomes an on-site one, its on-site clock starting now."""
-        self._transition("escalate_to_on_site", at, actor)
-        at = self._at(at)
+        at = self._transition("escalate_to_on_site", at, actor)
         self.type = repair_type
         self.on_site_requested_at = at
         self.required_skills = frozenset({Skill(self.product_line, repair_type.capability)})
@@ -607,11 +578,10 @@ class WorkOrder:
     ) -> bool:
         """Record an escalation; the same escalation for the same deadline is recorded once.
         Returns whether it was new."""
-        self._in_place("escalate", at, actor)
+        at = self._in_place("escalate", at, actor)
         due_at = ensure_utc(due_at)
         if self.has_escalated(kind, due_at):
             return False
-        at = self._at(at)
         self.escalations.append(EscalationRecord(kind, due_at, at, reason, actor))
         self._raise(
             WorkOrderEscalated(
@@ -630,10 +600,9 @@ class WorkOrder:
         """Ask for a free loaner unit of the same grade at the site, once. Returns whether it was new."""
         if self.unit is None or not self.unit.model_grade:
             raise DomainError("a loaner needs the unit's model grade", code="unit-grade-unknown")
-        self._in_place("request_loaner", at, actor)
+        at = self._in_place("request_loaner", at, actor)
         if self.loaner_requested_at is not None:
             return False
-        at = self._at(at)
         self.loaner_requested_at = at
         self._raise(
             LoanerRequested(
@@ -651,79 +620,51 @@ class WorkOrder:
     # --- technician app (idempotent by client_update_id) ----------------------------------------------
 
     def accept(self, *, at: datetime, actor: Actor, client_update_id: str | None = None) -> None:
-        if self._replayed("accept", client_update_id):
-            return
-        technician = self._require_assigned_technician(actor)
-        self._transition("accept", at, actor, client_update_id)
-        self._raise(
-            WorkOrderAccepted(work_order_id=self.id, at=self._at(at), actor=actor, technician_id=technician)
-        )
+        if step := self._technician_step("accept", at, actor, client_update_id):
+            technician, at = step
+            self._raise(
+                WorkOrderAccepted(work_order_id=self.id, at=at, actor=actor, technician_id=technician)
+            )
 
     def decline(
         self, *, reason: str, at: datetime, actor: Actor, client_update_id: str | None = None
     ) -> None:
         """The technician gives the job back; it keeps its appointment and waits for another technician."""
-        if self._replayed("decline", client_update_id):
-            return
-        technician = self._require_assigned_technician(actor)
-        self._transition("decline", at, actor, client_update_id)
-        self.technician_id = None
-        self.assignment = None
-        self.locked = False
-        self._raise(
-            WorkOrderDeclined(
-                work_order_id=self.id, at=self._at(at), actor=actor, technician_id=technician, reason=reason
+        if step := self._technician_step("decline", at, actor, client_update_id):
+            technician, at = step
+            self.technician_id = None
+            self.assignment = None
+            self.locked = False
+            self._raise(
+                WorkOrderDeclined(
+                    work_order_id=self.id, at=at, actor=actor, technician_id=technician, reason=reason
+                )
             )
-        )
 
     def start_travel(self, *, at: datetime, actor: Actor, client_update_id: str | None = None) -> None:
-        if self._replayed("start_travel", client_update_id):
-            return
-        technician = self._require_assigned_technician(actor)
-        self._transition("start_travel", at, actor, client_update_id)
-        self._raise(
-            TravelStarted(work_order_id=self.id, at=self._at(at), actor=actor, technician_id=technician)
-        )
+        if step := self._technician_step("start_travel", at, actor, client_update_id):
+            technician, at = step
+            self._raise(TravelStarted(work_order_id=self.id, at=at, actor=actor, technician_id=technician))
 
     def arrive(self, *, at: datetime, actor: Actor, client_update_id: str | None = None) -> None:
         """On site: the visit starts, and for premium work the fix clock with it."""
-        if self._replayed("arrive", client_update_id):
-            return
-        technician = self._require_assigned_technician(actor)
-        self._transition("arrive", at, actor, client_update_id)
-        self.arrived_at = self._at(at)
-        self._recompute_deadlines()
-        self._raise(
-            TechnicianArrived(work_order_id=self.id, at=self._at(at), actor=actor, technician_id=technician)
-        )
+        if step := self._technician_step("arrive", at, actor, client_update_id):
+            technician, at = step
+            self.arrived_at = at
+            self._recompute_deadlines()
+            self._raise(
+                TechnicianArrived(work_order_id=self.id, at=at, actor=actor, technician_id=technician)
+            )
 
     def complete(
         self, report: CompletionReport, *, at: datetime, actor: Actor, client_update_id: str | None = None
     ) -> None:
         """Finish the visit with the technician's report, signed by the customer."""
-        if self._replayed("complete", client_update_id):
-            return
-        technician = self._require_assigned_technician(actor)
-        if not report.signature_ref:
-            raise DomainError("a completed job carries the customer's signature", code="signature-required")
-        self._require_diagnosis(report)
-        if self.billing is not None and not self.billing.ready_for_work:
-            raise DomainError(
-                "paid work needs the customer's acceptance of the estimate", code="estimate-not-accepted"
-            )
-        self._transition("complete", at, actor, client_update_id)
-        self.report = report
-        self.finished_at = self._at(at)
-        self._raise(
-            WorkOrderCompleted(
-                work_order_id=self.id,
-                at=self._at(at),
-                actor=actor,
-                technician_id=technician,
-                remote=False,
-                first_time_fix=report.first_time_fix,
-            )
-        )
+        if step := self._technician_step(
+            "complete", at, actor, client_update_id, check=lambda: self._require_completable(report)
+        ):
+            technician, at = step
+            self._complete_with(report, at, actor, technician_id=technician)
 
     def report_incomplete(
         self,
@@ -735,22 +676,16 @@ class WorkOrder:
         client_update_id: str | None = None,
     ) -> None:
         """The visit ended without a fix; a follow-up work order is needed (see :meth:`follow_up`)."""
-        if self._replayed("report_incomplete", client_update_id):
-            return
-        technician = self._require_assigned_technician(actor)
-        self._transition("report_incomplete", at, actor, client_update_id)
-        self.report = report
-        self.incomplete_reason = reason
-        self.finished_at = self._at(at)
-        self._raise(
-            WorkOrderIncomplete(
-                work_order_id=self.id,
-                at=self._at(at),
-                actor=actor,
-                technician_id=technician,
-                reason=reason.value,
+        if step := self._technician_step("report_incomplete", at, actor, client_update_id):
+            technician, at = step
+            self.report = report
+            self.incomplete_reason = reason
+            self.finished_at = at
+            self._raise(
+                WorkOrderIncomplete(
+                    work_order_id=self.id, at=at, actor=actor, technician_id=technician, reason=reason.value
+                )
             )
-        )
 
     def reported_time(self, reported: datetime | None, now: datetime) -> datetime:
         """When an app update happened: the time the device recorded it (an update sent after a spell
@@ -775,26 +710,66 @@ class WorkOrder:
 
     def _transition(
         self, action: str, at: datetime, actor: Actor, client_update_id: str | None = None
-    ) -> None:
+    ) -> datetime:
+        """Move the order by ``action`` and record it; returns the action's (checked) time."""
         try:
             target = WORK_ORDER_STATES.next_state(self.state, action)
         except IllegalTransition:
             raise IllegalTransition(
                 WORK_ORDER_STATES.entity, self.state, action, self.allowed_actions()
             ) from None
-        self.history.append(
-            TransitionRecord(action, self.state, target, self._at(at), actor, client_update_id)
-        )
+        at = self._at(at)
+        self.history.append(TransitionRecord(action, self.state, target, at, actor, client_update_id))
         self.state = target
         if client_update_id is not None:
             self.applied_updates[client_update_id] = action
         self.version += 1
+        return at
 
-    def _in_place(self, action: str, at: datetime, actor: Actor) -> None:
+    def _in_place(self, action: str, at: datetime, actor: Actor) -> datetime:
+        """Record ``action``, which keeps the state; returns the action's (checked) time."""
         if self.state not in IN_PLACE_ACTIONS[action]:
             raise IllegalTransition(WORK_ORDER_STATES.entity, self.state, action, self.allowed_actions())
-        self.history.append(TransitionRecord(action, self.state, self.state, self._at(at), actor))
+        at = self._at(at)
+        self.history.append(TransitionRecord(action, self.state, self.state, at, actor))
         self.version += 1
+        return at
+
+    def _technician_step(
+        self,
+        action: str,
+        at: datetime,
+        actor: Actor,
+        client_update_id: str | None,
+        *,
+        check: Callable[[], None] | None = None,
+    ) -> tuple[str, datetime] | None:
+        """Apply a technician-app ``action``: ``None`` when its update was already applied, else the
+        assigned technician and the step's time. ``check`` runs once the technician is known to be the
+        assigned one, before anything changes."""
+        if self._replayed(action, client_update_id):
+            return None
+        technician = self._require_assigned_technician(actor)
+        if check is not None:
+            check()
+        return technician, self._transition(action, at, actor, client_update_id)
+
+    def _complete_with(
+        self, report: CompletionReport, at: datetime, actor: Actor, *, technician_id: str | None
+    ) -> None:
+        """Keep the report of a fixed job; without a technician it was solved by remote support."""
+        self.report = report
+        self.finished_at = at
+        self._raise(
+            WorkOrderCompleted(
+                work_order_id=self.id,
+                at=at,
+                actor=actor,
+                technician_id=technician_id,
+                remote=technician_id is None,
+                first_time_fix=report.first_time_fix,
+            )
+        )
 
     def _replayed(self, action: str, client_update_id: str | None) -> bool:
         if client_update_id is None or client_update_id not in self.applied_updates:
@@ -819,6 +794,15 @@ class WorkOrder:
         if self.type in (WorkOrderType.REPAIR, WorkOrderType.REMOTE_SUPPORT) and not report.diagnosed:
             raise DomainError(
                 "a repair is completed with its fault code and cause", code="fault-code-required"
+            )
+
+    def _require_completable(self, report: CompletionReport) -> None:
+        if not report.signature_ref:
+            raise DomainError("a completed job carries the customer's signature", code="signature-required")
+        self._require_diagnosis(report)
+        if self.billing is not None and not self.billing.ready_for_work:
+            raise DomainError(
+                "paid work needs the customer's acceptance of the estimate", code="estimate-not-accepted"
             )
 
     def _require_dealer(self, dealer_id: str) -> None:
