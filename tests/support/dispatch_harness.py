@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,16 +14,10 @@ import aio_pika
 import asyncpg
 import httpx
 from fastapi import FastAPI
-from infra import AMQP_URL, PG_ADMIN_DSN, create_database, delete_queues, drop_database, pg_url, wait_until
+from infra import PG_ADMIN_DSN, wait_until
+from service_under_test import ServiceUnderTest, publish
 
 from dispatch.app import service
-from kit import migrations
-from kit.app import create_app
-from kit.auth import mint_token
-from kit.clock import ManualClock
-from kit.service import ServiceDefinition
-from kit.settings import Settings
-from messaging.topology import EVENTS_EXCHANGE, ServiceTopology
 
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # a Tuesday, 08:00
 
@@ -43,72 +36,28 @@ LYON_SITE = {
 }
 
 
-class DispatchUnderTest:
-    def __init__(self) -> None:
-        self.definition: ServiceDefinition = dataclasses.replace(
-            service, name="dispatch_" + uuid.uuid4().hex[:8]
-        )
-        self.db_name = ""
-        self.settings = Settings(environment="test")
-        self.events: aio_pika.abc.AbstractQueue | None = None
-        self._seen: list[dict[str, Any]] = []
-        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+class DispatchUnderTest(ServiceUnderTest):
+    keeps_unmatched = True
 
-    @property
-    def prefix(self) -> str:
-        return self.definition.prefix
+    def __init__(self) -> None:
+        super().__init__(service)
 
     async def setup(self) -> None:
-        self.db_name = await create_database()
-        url = pg_url(self.db_name)
-        await migrations.upgrade(self.definition.migrations, url)
-        self.settings = Settings(
-            database_url=url,
-            amqp_url=AMQP_URL,
-            retry_delays="0.2,0.4",
-            relay_poll_interval=0.2,
-            environment="test",
-        )
-        self._connection = await aio_pika.connect_robust(AMQP_URL)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        self.events = await channel.declare_queue(f"{self.definition.name}.test-observer", auto_delete=True)
-        await self.events.bind(exchange, routing_key="dispatch.#")
+        await self.create_database()
+        await self.observe()
 
     async def teardown(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-        await drop_database(self.db_name)
-        topology = ServiceTopology(self.definition.name, (), (0.2, 0.4))
-        await delete_queues(
-            self.definition.name,
-            [topology.queue, topology.dead_letter_queue, *[q for q, _ in topology.retry_queues()]],
-        )
-
-    def app(self, clock: ManualClock, roles: set[str]) -> FastAPI:
-        return create_app(
-            self.definition, settings=self.settings, clock=clock, roles=roles, migrate_on_start=False
-        )
+        await self.remove()
 
     @asynccontextmanager
-    async def client(self, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-        async with app.router.lifespan_context(app):
-            for _ in range(100):  # the queue is bound once the runtime consumes
-                if app.state.runtime.consuming:
-                    break
-                await asyncio.sleep(0.1)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://dispatch") as client:
-                yield client
+    async def client(self, app: FastAPI, **options: Any) -> AsyncIterator[httpx.AsyncClient]:
+        async with super().client(app, **options) as client:
+            yield client
             if "relay" in app.state.runtime.roles:
                 # stop with the relay idle: cancelling it in the middle of a database call can leave the
                 # shutdown waiting on it (noted for the messaging library)
                 await self.outbox_published()
                 await asyncio.sleep(0.3)
-
-    def auth(self, subject: str, *roles: str, dealer_id: str | None = None) -> dict[str, str]:
-        token = mint_token(self.settings, subject=subject, roles=list(roles), dealer_id=dealer_id)
-        return {"Authorization": "Bearer " + token}
 
     async def publish(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> str:
         """Publish an event as another service would; its id."""
@@ -122,16 +71,10 @@ class DispatchUnderTest:
             "datacontenttype": "application/json",
             "data": data,
         }
-        assert self._connection is not None
-        channel = await self._connection.channel()
-        exchange = await channel.get_exchange(EVENTS_EXCHANGE)
-        await exchange.publish(
-            aio_pika.Message(
-                json.dumps(body).encode(), message_id=event_id, content_type="application/cloudevents+json"
-            ),
-            routing_key=event_type,
+        message = aio_pika.Message(
+            json.dumps(body).encode(), message_id=event_id, content_type="application/cloudevents+json"
         )
-        await channel.close()
+        await publish(message, event_type)
         return event_id
 
     async def deliver(self, event_type: str, data: dict[str, Any], *, at: datetime = T0) -> str:
@@ -144,11 +87,8 @@ class DispatchUnderTest:
         """Wait until dispatch has handled the event (its id is in dispatch's inbox)."""
 
         async def in_inbox() -> bool:
-            conn = await asyncpg.connect(PG_ADMIN_DSN.rsplit("/", 1)[0] + "/" + self.db_name)
-            try:
-                return bool(await conn.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", event_id))
-            finally:
-                await conn.close()
+            [row] = await self.sql("SELECT count(*) AS handled FROM inbox WHERE event_id = $1", event_id)
+            return bool(row["handled"])
 
         await wait_until(in_inbox, timeout=within, what=f"event {event_id} handled")
 
@@ -168,28 +108,6 @@ class DispatchUnderTest:
             return list(await conn.fetch(query, *args))
         finally:
             await conn.close()
-
-    async def next_event(
-        self, matches: Callable[[dict[str, Any]], bool], *, within: float = 15.0
-    ) -> dict[str, Any]:
-        """The first event seen on the exchange that ``matches`` (events seen while waiting for another
-        are kept, so the order of waiting need not be the order of publishing)."""
-        assert self.events is not None
-        for i, seen in enumerate(self._seen):
-            if matches(seen):
-                return self._seen.pop(i)
-        deadline = asyncio.get_running_loop().time() + within
-        while asyncio.get_running_loop().time() < deadline:
-            message = await self.events.get(fail=False)
-            if message is None:
-                await asyncio.sleep(0.1)
-                continue
-            await message.ack()
-            event: dict[str, Any] = json.loads(message.body)
-            if matches(event):
-                return event
-            self._seen.append(event)
-        raise AssertionError("no matching event arrived")
 
     async def no_event(self, matches: Callable[[dict[str, Any]], bool], *, within: float = 1.0) -> None:
         """No event that ``matches`` arrives within ``within`` seconds."""
@@ -397,3 +315,19 @@ async def work_order_of(client: Any, dispatch: DispatchUnderTest, ticket_id: str
         await asyncio.sleep(0.1)
     dl = await client.get(f"{dispatch.prefix}/admin/dead-letters", headers=dispatch.auth("a", "admin"))
     raise AssertionError(f"no work order opened for ticket {ticket_id}: {dl.text}")
+
+
+async def once_billed(
+    client: Any, dispatch: DispatchUnderTest, order: dict[str, Any], billing: str, *, tries: int
+) -> dict[str, Any]:
+    """The work order read again (every 0.1 s, ``tries`` times at most) until its billing is ``billing``;
+    as last read."""
+    for _ in range(tries):
+        if order.get("billing") == billing:
+            break
+        await asyncio.sleep(0.1)
+        response = await client.get(
+            f"{dispatch.prefix}/work_orders/{order['id']}", headers=dispatch.auth(*DISPATCHER)
+        )
+        order = response.json()
+    return order

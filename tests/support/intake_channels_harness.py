@@ -7,28 +7,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import inspect
-import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import httpx
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
-from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url
+from service_under_test import ServiceUnderTest
 
 from intake.app import service
 from intake.channels.settings import ChannelSettings, configure_channels
-from kit import migrations
-from kit.app import create_app
-from kit.auth import mint_token
 from kit.clock import ManualClock
-from kit.service import ServiceDefinition
-from kit.settings import Settings
-from messaging.topology import EVENTS_EXCHANGE, ServiceTopology
 
 T0 = datetime(2026, 3, 9, 9, 0, tzinfo=UTC)  # a Monday, 09:00
 CTI_TOKEN = "cti-token-" + uuid.uuid4().hex
@@ -86,24 +78,10 @@ class Served:
         return self.app.state.runtime
 
 
-class IntakeUnderTest:
+class IntakeUnderTest(ServiceUnderTest):
     def __init__(self) -> None:
-        self.definition: ServiceDefinition = dataclasses.replace(
-            service, name="intake_" + uuid.uuid4().hex[:8]
-        )
-        self.db_name = ""
-        self.settings = Settings(environment="test")
+        super().__init__(service)
         self.channels = ChannelSettings()
-        self.events: aio_pika.abc.AbstractQueue | None = None
-        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
-
-    @property
-    def name(self) -> str:
-        return self.definition.name
-
-    @property
-    def prefix(self) -> str:
-        return self.definition.prefix
 
     def configure(self, **channel_settings: Any) -> ChannelSettings:
         """Give the service these channel settings (on top of the test defaults) from now on."""
@@ -120,81 +98,31 @@ class IntakeUnderTest:
 
     async def setup(self) -> None:
         self.configure()
-        self.db_name = await create_database()
-        url = pg_url(self.db_name)
-        await migrations.upgrade(self.definition.migrations, url)
-        self.settings = Settings(
-            database_url=url,
-            amqp_url=AMQP_URL,
-            retry_delays="0.2,0.4",
-            relay_poll_interval=0.2,
-            scheduler_interval=0.2,
-            environment="test",
-            max_body_bytes=4 * 1024 * 1024,
-        )
-        self._connection = await aio_pika.connect_robust(AMQP_URL)
-        channel = await self._connection.channel()
-        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        self.events = await channel.declare_queue(f"{self.name}.test-observer", auto_delete=True)
-        await self.events.bind(exchange, routing_key="intake.#")
+        await self.create_database(scheduler_interval=0.2, max_body_bytes=4 * 1024 * 1024)
+        await self.observe()
 
     async def teardown(self) -> None:
         configure_channels(self.name, None)
-        if self._connection is not None:
-            await self._connection.close()
-        await drop_database(self.db_name)
-        topology = ServiceTopology(self.name, (), (0.2, 0.4))
-        await delete_queues(
-            self.name, [topology.queue, topology.dead_letter_queue, *[q for q, _ in topology.retry_queues()]]
-        )
-
-    def app(self, clock: ManualClock, roles: set[str] | None = None) -> FastAPI:
-        return create_app(
-            self.definition,
-            settings=self.settings,
-            clock=clock,
-            roles=roles or {"api", "consumer", "relay", "scheduler"},
-            migrate_on_start=False,
-        )
-
-    @asynccontextmanager
-    async def client(self, app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-        async with app.router.lifespan_context(app):
-            for _ in range(100):  # the topology is declared once the runtime consumes
-                if app.state.runtime.consuming:
-                    break
-                await asyncio.sleep(0.1)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://intake", timeout=60) as client:
-                yield client
+        await self.remove()
 
     @asynccontextmanager
     async def serve(self, start: datetime = T0) -> AsyncIterator[Served]:
         """The service running with every role, its clock at ``start``."""
         clock = ManualClock(start)
         app = self.app(clock)
-        async with self.client(app) as client:
+        async with self.client(app, timeout=60) as client:
             yield Served(client, clock, app)
 
-    def auth(self, subject: str, *roles: str) -> dict[str, str]:
-        return {"Authorization": "Bearer " + mint_token(self.settings, subject=subject, roles=list(roles))}
 
-    async def next_event(
-        self, matches: Callable[[dict[str, Any]], bool], *, within: float = 15.0
-    ) -> dict[str, Any]:
-        """The first event seen on the exchange that ``matches`` (others are consumed and dropped)."""
-        assert self.events is not None
-        deadline = asyncio.get_running_loop().time() + within
-        while asyncio.get_running_loop().time() < deadline:
-            message = await self.events.get(fail=False)
-            if message is None:
-                await asyncio.sleep(0.1)
-                continue
-            await message.ack()
-            event: dict[str, Any] = json.loads(message.body)
-            if matches(event):
-                return event
-        raise AssertionError("no matching event arrived")
+@asynccontextmanager
+async def running_intake() -> AsyncIterator[IntakeUnderTest]:
+    """Intake with its channels set up on its own database and queues, torn down afterwards."""
+    under_test = IntakeUnderTest()
+    await under_test.setup()
+    try:
+        yield under_test
+    finally:
+        await under_test.teardown()
 
 
 def of_type(event_type: str, **data: Any) -> Callable[[dict[str, Any]], bool]:

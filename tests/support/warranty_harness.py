@@ -3,57 +3,42 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import aio_pika
 import httpx
-from infra import AMQP_URL, create_database, delete_queues, drop_database, pg_url, wait_until
+from fastapi import FastAPI
+from infra import wait_until
 from seen_events import SeenEvents
+from service_under_test import ALL_ROLES, ServiceUnderTest, consuming, publish_event, tap
 from sqlalchemy import select
 
 from contracts.envelope import EventPayload, new_event
-from kit import migrations, scheduler
-from kit.app import create_app
-from kit.auth import mint_token
+from kit import scheduler
 from kit.clock import Clock
-from kit.service import ServiceDefinition
-from kit.settings import Settings
-from messaging.topology import EVENTS_EXCHANGE, ServiceTopology
 from warranty.app import service
 
-ROLES = {"api", "consumer", "relay", "scheduler"}
 
-
-class Warranty(SeenEvents):
+class Warranty(ServiceUnderTest, SeenEvents):
     """A running warranty service with an HTTP client per caller and a tap on the events exchange.
 
     ``restart()`` stops the service and starts it again on the same database and queues (with the
     same clock), as a redeploy would."""
 
-    def __init__(
-        self, name: str, settings: Settings, definition: ServiceDefinition, clock: Clock | None
-    ) -> None:
-        self.name = name
-        self.settings = settings
-        self.definition = definition
+    def __init__(self, clock: Clock | None) -> None:
+        super().__init__(service)
         self.clock = clock
-        self.base = f"/{name}/v1"
+        self.base = self.prefix
         self.seen: list[dict[str, Any]] = []
-        self.client: httpx.AsyncClient
-        self.app: Any = None
+        self.http: httpx.AsyncClient
+        self.running_app: FastAPI
         self._stopping = asyncio.Event()
         self._serving: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        app = create_app(
-            self.definition, settings=self.settings, clock=self.clock, roles=ROLES, migrate_on_start=False
-        )
+        app = self.app(self.clock, ALL_ROLES)
         started, stopping = asyncio.Event(), asyncio.Event()
 
         async def serve() -> None:  # one task enters and leaves the lifespan, whichever task stops it
@@ -65,18 +50,13 @@ class Warranty(SeenEvents):
         await asyncio.wait([task, asyncio.ensure_future(started.wait())], return_when=asyncio.FIRST_COMPLETED)
         if task.done():
             task.result()  # it failed to start: raise why
-        self.app, self._stopping, self._serving = app, stopping, task
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warranty")
-
-        async def connected() -> bool:
-            runtime = app.state.runtime
-            return bool(runtime.transport.connected and runtime.consuming)
-
-        await wait_until(connected, timeout=30, what="broker connection")
+        self.running_app, self._stopping, self._serving = app, stopping, task
+        self.http = self.http_client(app)
+        await consuming(app)
 
     async def stop(self) -> None:
         if self._serving is not None:
-            await self.client.aclose()
+            await self.http.aclose()
             self._stopping.set()
             await self._serving
             self._serving = None
@@ -88,7 +68,7 @@ class Warranty(SeenEvents):
     async def fire_due_timers(self) -> None:
         """Fire every timer due by the service's clock now, as its scheduler would on its next look,
         and wait for any its own scheduler loop is firing at the same moment."""
-        runtime = self.app.state.runtime
+        runtime = self.running_app.state.runtime
         while True:
             await runtime.scheduler.run_due()
             async with runtime.db.transaction() as uow:
@@ -96,10 +76,6 @@ class Warranty(SeenEvents):
             if not due:
                 return
             await asyncio.sleep(0.05)
-
-    def token(self, *roles: str, dealer_id: str | None = None, subject: str = "tester") -> dict[str, str]:
-        token = mint_token(self.settings, subject=subject, roles=list(roles), dealer_id=dealer_id)
-        return {"Authorization": f"Bearer {token}"}
 
     async def call(
         self,
@@ -111,34 +87,18 @@ class Warranty(SeenEvents):
         **kw: Any,
     ) -> httpx.Response:
         headers = {
-            **self.token(*roles, dealer_id=dealer_id, subject=subject or f"{dealer_id or roles[0]}-user"),
+            **self.auth(subject or f"{dealer_id or roles[0]}-user", *roles, dealer_id=dealer_id),
             **kw.pop("headers", {}),
         }
-        return await self.client.request(method, self.base + path, headers=headers, **kw)
+        return await self.http.request(method, self.base + path, headers=headers, **kw)
 
     async def publish(self, payload: EventPayload) -> str:
         """Publish an event as another service would; returns its id."""
-        event = new_event(payload, service="tests", time=datetime.now(UTC))
-        connection = await aio_pika.connect(AMQP_URL)
-        async with connection:
-            channel = await connection.channel()
-            exchange = await channel.declare_exchange(
-                EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
-            )
-            await exchange.publish(
-                aio_pika.Message(
-                    event.to_json(),
-                    message_id=event.id,
-                    content_type="application/json",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                ),
-                routing_key=event.type,
-            )
-        return event.id
+        return await publish_event(new_event(payload, service="tests", time=datetime.now(UTC)))
 
     async def consumed(self, event_id: str, within: float = 20) -> None:
         """Wait until the service handled (and committed) the event ``event_id``."""
-        db = self.app.state.runtime.db
+        db = self.running_app.state.runtime.db
         inbox = db.tables.inbox
 
         async def handled() -> bool:
@@ -153,40 +113,32 @@ class Warranty(SeenEvents):
 async def running_warranty(clock: Clock | None = None) -> AsyncIterator[Warranty]:
     """A fresh database and uniquely named queues; both are dropped afterwards. ``clock`` (e.g. a
     ``ManualClock``) is the service's time; the system clock when None."""
-    name = "warranty_" + uuid.uuid4().hex[:8]
-    definition = dataclasses.replace(service, name=name)
-    topology = ServiceTopology(name, (), (0.2, 0.4))
-    queues = [topology.queue, topology.dead_letter_queue, *[q for q, _ in topology.retry_queues()]]
-    db_name = await create_database()
-    url = pg_url(db_name)
-    await migrations.upgrade(definition.migrations, url)
-    settings = Settings(
-        database_url=url,
-        amqp_url=AMQP_URL,
-        retry_delays="0.2,0.4",
-        relay_poll_interval=0.2,
-        environment="test",
-    )
-    harness = Warranty(name, settings, definition, clock)
-    connection = await aio_pika.connect(AMQP_URL)
+    harness = Warranty(clock)
     try:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(EVENTS_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
-        tap = await channel.declare_queue(exclusive=True, auto_delete=True)
-        await tap.bind(exchange, routing_key="warranty.#")
-
-        async def collect(message: aio_pika.abc.AbstractIncomingMessage) -> None:
-            async with message.process():
-                harness.seen.append(json.loads(message.body))
-
-        await tap.consume(collect)
-        await harness.start()
-        try:
-            yield harness
-        finally:
-            await harness.stop()
+        await harness.create_database()
+        async with tap("warranty.#", harness.seen):
+            await harness.start()
+            try:
+                yield harness
+            finally:
+                await harness.stop()
     finally:
-        await connection.close()
-        await asyncio.sleep(0)
-        await drop_database(db_name)
-        await delete_queues(name, queues)
+        await harness.remove()
+
+
+async def register_water_heater(warranty: Warranty, serial: str, sold_on: str) -> None:
+    """The WH line, the WH-80 model and the WH-STD policy in the catalogue, and unit ``serial`` of that
+    model sold on ``sold_on`` registered by dealer D-E2E."""
+    line = {"code": "WH", "name": "Water heaters"}
+    assert (
+        await warranty.call("PUT", "/product-lines/WH", "warranty_reviewer", json=line)
+    ).status_code == 200
+    model = {"code": "WH-80", "name": "Water heater 80 l", "line_code": "WH", "grade": "B"}
+    assert (
+        await warranty.call("PUT", "/product-models/WH-80", "warranty_reviewer", json=model)
+    ).status_code == 200
+    policy = {"policy_id": "WH-STD", "version": 1, "effective_from": "2020-01-01", "line_code": "WH"}
+    assert (await warranty.call("POST", "/policies", "admin", json=policy)).status_code == 201
+    unit = {"serial": serial, "model_code": "WH-80", "customer_id": "cust-1", "sold_on": sold_on}
+    registered = await warranty.call("POST", "/units", "dealer", dealer_id="D-E2E", json=unit)
+    assert registered.status_code == 201, registered.text

@@ -226,7 +226,7 @@ async def test_every_route_of_the_app_has_a_dealer_scoping_case(warranty: Warran
     prefix = warranty.base
     routes = {
         (method.upper(), path.removeprefix(prefix))
-        for path, operations in warranty.app.openapi()["paths"].items()
+        for path, operations in warranty.running_app.openapi()["paths"].items()
         if path.startswith(prefix + "/")
         for method in operations
     }

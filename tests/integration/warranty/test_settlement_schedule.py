@@ -86,7 +86,7 @@ async def _statements(w: Warranty, **query: str) -> list[dict[str, Any]]:
 
 
 async def _pending_runs(w: Warranty) -> list[scheduler.Timer]:
-    async with w.app.state.runtime.db.transaction() as uow:
+    async with w.running_app.state.runtime.db.transaction() as uow:
         return [t for t in await scheduler.pending(uow) if t.kind == SETTLEMENT_RUN]
 
 
@@ -123,7 +123,7 @@ async def test_every_dealers_statement_is_issued_on_the_1st_of_the_next_month(
 async def test_a_period_is_settled_once_however_often_its_run_fires(
     warranty: Warranty, clock: ManualClock
 ) -> None:
-    async with warranty.app.state.runtime.db.transaction() as uow:
+    async with warranty.running_app.state.runtime.db.transaction() as uow:
         await scheduler.schedule(uow, kind=SETTLEMENT_RUN, key="again", due_at=clock.now(), payload=MARCH)
     await warranty.fire_due_timers()
     march = [s for s in await _statements(warranty) if s["period_start"] == MARCH["period_start"]]

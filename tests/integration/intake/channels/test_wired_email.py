@@ -25,6 +25,7 @@ from intake_channels_harness import (
     SmtpPeer,
     eventually,
     of_type,
+    running_intake,
     smtp_peer,
 )
 
@@ -45,10 +46,8 @@ async def peer() -> AsyncIterator[SmtpPeer]:
 
 @pytest.fixture(scope="module")
 async def intake(imap_server: Any, peer: SmtpPeer) -> AsyncIterator[IntakeUnderTest]:
-    under_test = IntakeUnderTest()
-    await under_test.setup()
-    yield under_test
-    await under_test.teardown()
+    async with running_intake() as under_test:
+        yield under_test
 
 
 def channel_settings(intake: IntakeUnderTest, server: Any, peer: SmtpPeer, **extra: Any) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from intake_channels_harness import (
     Served,
     eventually,
     of_type,
+    running_intake,
 )
 from PIL import Image, ImageDraw, ImageFont
 
@@ -35,10 +36,8 @@ GATEWAY = "fax-gateway@faxes.example"
 
 @pytest.fixture(scope="module")
 async def intake() -> AsyncIterator[IntakeUnderTest]:
-    under_test = IntakeUnderTest()
-    await under_test.setup()
-    yield under_test
-    await under_test.teardown()
+    async with running_intake() as under_test:
+        yield under_test
 
 
 @pytest.fixture

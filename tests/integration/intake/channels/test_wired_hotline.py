@@ -12,7 +12,16 @@ from typing import Any
 
 import httpx
 import pytest
-from intake_channels_harness import AGENT, CTI_TOKEN, SUPERVISOR, T0, IntakeUnderTest, Served, of_type
+from intake_channels_harness import (
+    AGENT,
+    CTI_TOKEN,
+    SUPERVISOR,
+    T0,
+    IntakeUnderTest,
+    Served,
+    of_type,
+    running_intake,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -22,10 +31,8 @@ CALLER_E164 = "+49301234567"
 
 @pytest.fixture(scope="module")
 async def intake() -> AsyncIterator[IntakeUnderTest]:
-    under_test = IntakeUnderTest()
-    await under_test.setup()
-    yield under_test
-    await under_test.teardown()
+    async with running_intake() as under_test:
+        yield under_test
 
 
 @pytest.fixture
