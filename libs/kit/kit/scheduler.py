@@ -13,7 +13,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, select, update
@@ -95,8 +95,7 @@ async def pending(uow: UnitOfWork, *, key: str | None = None) -> list[Timer]:
 
 
 def _timer(row: Any) -> Timer:
-    due = row.due_at if row.due_at.tzinfo else row.due_at.replace(tzinfo=UTC)
-    return Timer(row.id, row.kind, row.key, due, dict(row.payload or {}), row.attempts)
+    return Timer(row.id, row.kind, row.key, row.due_at, dict(row.payload or {}), row.attempts)
 
 
 class Scheduler:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import JSON, Column, Index, Integer, LargeBinary, MetaData, String, Table, Text
 
 from messaging.tables import SEQ_TYPE, define_messaging_tables
+from messaging.tables import (
+    UtcDateTime as UtcDateTime,  # re-exported: the column type of every service's instants
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,11 +42,11 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("id", String(64), primary_key=True),
         Column("kind", String(100), nullable=False),
         Column("key", String(200), nullable=False),
-        Column("due_at", DateTime(timezone=True), nullable=False),
+        Column("due_at", UtcDateTime(), nullable=False),
         Column("payload", JSON, nullable=False, default=dict),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("fired_at", DateTime(timezone=True), nullable=True),
-        Column("cancelled_at", DateTime(timezone=True), nullable=True),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("fired_at", UtcDateTime(), nullable=True),
+        Column("cancelled_at", UtcDateTime(), nullable=True),
         Column("attempts", Integer, nullable=False, default=0, server_default="0"),
         Column("last_error", Text, nullable=True),
     )
@@ -62,13 +65,13 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("status_code", Integer, nullable=False),
         Column("body", LargeBinary, nullable=False),
         Column("headers", JSON, nullable=False, default=dict),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
     )
     audit = Table(
         "audit_log",
         metadata,
         Column("seq", SEQ_TYPE, primary_key=True, autoincrement=True),
-        Column("at", DateTime(timezone=True), nullable=False),
+        Column("at", UtcDateTime(), nullable=False),
         Column("actor", String(200), nullable=False),
         Column("action", String(100), nullable=False),
         Column("entity_type", String(100), nullable=False),

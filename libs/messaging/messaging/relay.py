@@ -151,8 +151,6 @@ class OutboxRelay:
         count, oldest = row
         if oldest is None:
             return int(count), 0.0
-        if oldest.tzinfo is None:
-            oldest = oldest.replace(tzinfo=UTC)
         return int(count), max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     async def _maybe_update_gauges(self) -> None:

@@ -46,7 +46,7 @@ async def plan_of(uow: UnitOfWork, row: Mapping[Any, Any]) -> MaintenancePlan:
         tolerance_days=row["tolerance_days"],
         lead_days=row["lead_days"],
         active=bool(row["active"]),
-        cancelled_at=store.aware(row["cancelled_at"]) if row["cancelled_at"] else None,
+        cancelled_at=row["cancelled_at"],
         cancel_reason=row["cancel_reason"],
     )
 

@@ -10,7 +10,6 @@ from dispatch.domain.assignment import Crew, Job
 from dispatch.domain.technicians import STANDARD_WEEK, Absence, Certification, ShiftSpan, Technician
 from dispatch.domain.values import GeoPoint, Skill, TimeWindow
 from dispatch.domain.work_orders import WorkOrder
-from dispatch.store import aware
 from dispatch.working_status import status_of, working_status_of
 from kit.calendar import BusinessCalendar
 
@@ -59,15 +58,13 @@ def technician_of(row: Mapping[Any, Any], absences: Iterable[Mapping[Any, Any]] 
         shifts=shifts_of(row["shifts"]),
         timezone=row["timezone"] or "UTC",
         certifications=tuple(certification_of(c) for c in row.get("certifications") or ()),
-        absences=tuple(
-            Absence(TimeWindow(aware(a["start"]), aware(a["end"])), a["reason"]) for a in absences
-        ),
+        absences=tuple(Absence(TimeWindow(a["start"], a["end"]), a["reason"]) for a in absences),
         daily_capacity_minutes=row.get("daily_capacity_minutes") or 480,
         status=status_of(row),
         status_since=working_status_of(row).since,
         home=GeoPoint(row["home_lat"], row["home_lon"]),
         location=GeoPoint(row["location_lat"], row["location_lon"]) if reported else None,
-        location_reported_at=aware(row["location_reported_at"]) if reported else None,
+        location_reported_at=row["location_reported_at"] if reported else None,
         van_location_id=row["van_location_id"],
         dealer_id=row["dealer_id"],
     )

@@ -8,7 +8,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from kit.tables import define_platform_tables, new_metadata
+from kit.tables import UtcDateTime, define_platform_tables, new_metadata
 
 metadata = new_metadata()
 tables = define_platform_tables(metadata)
@@ -45,9 +44,9 @@ centres = Table(
     Column("calendar", JSON, nullable=True),
     Column("calendar_version", Integer, nullable=False, server_default=text("0")),
     # who last set or removed the calendar, and when
-    Column("calendar_updated_at", DateTime(timezone=True), nullable=True),
+    Column("calendar_updated_at", UtcDateTime(), nullable=True),
     Column("calendar_updated_by", String(200), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 regions = Table(
@@ -57,7 +56,7 @@ regions = Table(
     Column("name", String(200), nullable=False),
     Column("grade", String(1), nullable=False),
     Column("centre_id", String(64), ForeignKey("centres.id"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 technicians = Table(
@@ -80,13 +79,13 @@ technicians = Table(
     # the last position the technician app reported
     Column("location_lat", Float, nullable=True),
     Column("location_lon", Float, nullable=True),
-    Column("location_reported_at", DateTime(timezone=True), nullable=True),
+    Column("location_reported_at", UtcDateTime(), nullable=True),
     # what the technician is doing (``dispatch.domain.technicians.WorkingStatus``), since when, and the
     # visit it belongs to; ``active`` false shows as inactive whatever is held here
     Column("status", String(16), nullable=False, server_default=text("'available'")),
-    Column("status_since", DateTime(timezone=True), nullable=True),
+    Column("status_since", UtcDateTime(), nullable=True),
     Column("status_work_order_id", String(64), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 absences = Table(
@@ -94,10 +93,10 @@ absences = Table(
     metadata,
     Column("id", String(64), primary_key=True),
     Column("technician_id", String(64), ForeignKey("technicians.id"), nullable=False, index=True),
-    Column("start", DateTime(timezone=True), nullable=False),
-    Column("end", DateTime(timezone=True), nullable=False),
+    Column("start", UtcDateTime(), nullable=False),
+    Column("end", UtcDateTime(), nullable=False),
     Column("reason", String(64), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(200), nullable=False),
 )
 
@@ -114,15 +113,15 @@ work_orders = Table(
     Column("state", String(32), nullable=False, index=True),
     Column("region_id", String(64), nullable=False),
     Column("technician_id", String(64), nullable=True, index=True),
-    Column("appointment_start", DateTime(timezone=True), nullable=True),
-    Column("appointment_end", DateTime(timezone=True), nullable=True),
-    Column("finished_at", DateTime(timezone=True), nullable=True, index=True),
+    Column("appointment_start", UtcDateTime(), nullable=True),
+    Column("appointment_end", UtcDateTime(), nullable=True),
+    Column("finished_at", UtcDateTime(), nullable=True, index=True),
     Column("facts", JSON, nullable=False),
     # the aggregate as last saved (``dispatch.codec``); the columns above are its queryable projection
     Column("snapshot", Document, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 transitions = Table(
@@ -136,7 +135,7 @@ transitions = Table(
     Column("actor_id", String(200), nullable=False),
     Column("actor_role", String(32), nullable=False),
     Column("client_update_id", String(200), nullable=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 appointments = Table(
@@ -145,9 +144,9 @@ appointments = Table(
     Column("work_order_id", String(64), ForeignKey("work_orders.id"), primary_key=True),
     Column("id", String(64), nullable=False, unique=True),
     Column("technician_id", String(64), nullable=True, index=True),
-    Column("start", DateTime(timezone=True), nullable=False),
-    Column("end", DateTime(timezone=True), nullable=False),
-    Column("confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("start", UtcDateTime(), nullable=False),
+    Column("end", UtcDateTime(), nullable=False),
+    Column("confirmed_at", UtcDateTime(), nullable=True),
     Column("times_moved", Integer, nullable=False, default=0),
 )
 
@@ -162,7 +161,7 @@ assignments = Table(
     Column("cost", JSON, nullable=False),
     Column("locked", Boolean, nullable=False, default=False),
     Column("assigned_by", String(200), nullable=False),
-    Column("assigned_at", DateTime(timezone=True), nullable=False),
+    Column("assigned_at", UtcDateTime(), nullable=False),
 )
 
 maintenance_plans = Table(
@@ -184,9 +183,9 @@ maintenance_plans = Table(
     Column("tolerance_days", Integer, nullable=False),
     Column("lead_days", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
     Column("cancel_reason", String(300), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("created_by", String(200), nullable=False),
 )
 
@@ -198,7 +197,7 @@ maintenance_visits = Table(
     Column("sequence", Integer, nullable=False),
     Column("due_on", Date, nullable=False),
     Column("work_order_id", String(64), nullable=False, unique=True),
-    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("requested_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("plan_id", "sequence"),
 )
 
@@ -211,8 +210,8 @@ tickets = Table(
     Column("version", Integer, nullable=False),
     Column("status", String(32), nullable=False),
     Column("details", JSON, nullable=True),
-    Column("cancelled_at", DateTime(timezone=True), nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("cancelled_at", UtcDateTime(), nullable=True),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # Local copies of warranty's registered units: the installer to prefer, the grade of a loaner, the
@@ -229,7 +228,7 @@ units = Table(
     Column("installer_id", String(64), nullable=True),
     Column("warranty_starts_on", Date, nullable=True),
     Column("repair_coverage_ends_on", Date, nullable=True),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 # Local copies of warranty's decisions, keyed by ticket: they may arrive before the ticket's work order.
@@ -242,7 +241,7 @@ entitlements = Table(
     Column("contract_id", String(64), nullable=True),
     Column("premium_contract", Boolean, nullable=False, default=False),
     Column("expires_on", String(10), nullable=True),
-    Column("determined_at", DateTime(timezone=True), nullable=False),
+    Column("determined_at", UtcDateTime(), nullable=False),
 )
 
 # Local copy of inventory's stock levels at vans (``inventory.stock.changed.v1``), to prefer the technician
@@ -257,8 +256,8 @@ van_stock = Table(
     Column("reserved", Integer, nullable=False),
     Column("available", Integer, nullable=False),
     Column("version", BigInteger, nullable=False),
-    Column("changed_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("location_id", "part_number"),
 )
 
@@ -269,7 +268,7 @@ notes = Table(
     Column("work_order_id", String(64), nullable=False, index=True),
     Column("kind", String(64), nullable=False),
     Column("text", Text, nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
 )
 
 Index("ix_work_orders_state_region", work_orders.c.state, work_orders.c.region_id)

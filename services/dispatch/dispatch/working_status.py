@@ -17,10 +17,9 @@ from kit.domain import NotFound
 
 def working_status_of(row: Mapping[Any, Any]) -> WorkingStatus:
     """The stored working status of a technician row."""
-    since = row.get("status_since")
     return WorkingStatus(
         TechnicianStatus(row.get("status") or TechnicianStatus.AVAILABLE),
-        None if since is None else store.aware(since),
+        row.get("status_since"),
         row.get("status_work_order_id"),
     )
 

@@ -7,7 +7,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Index,
     Integer,
     Numeric,
@@ -18,7 +17,7 @@ from sqlalchemy import (
     true,
 )
 
-from kit.tables import define_platform_tables, new_metadata
+from kit.tables import UtcDateTime, define_platform_tables, new_metadata
 
 metadata = new_metadata()
 platform = define_platform_tables(metadata)
@@ -61,7 +60,7 @@ policies = Table(
     Column("model_code", String(60), nullable=True),
     Column("effective_from", Date, nullable=False),
     Column("config", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 units = Table(
@@ -79,8 +78,8 @@ units = Table(
     Column("sale_date_known", Boolean, nullable=False, default=True, server_default=true()),
     Column("owners", JSON, nullable=False),
     Column("version", Integer, nullable=False, default=1),
-    Column("registered_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("registered_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 Index("ix_units_dealer_serial", units.c.dealer_id, units.c.serial)
 
@@ -106,7 +105,7 @@ entitlements = Table(
     Column("decided_on", Date, nullable=False),
     Column("coverage", String(30), nullable=False),
     Column("decision", JSON, nullable=False),
-    Column("determined_at", DateTime(timezone=True), nullable=False),
+    Column("determined_at", UtcDateTime(), nullable=False),
 )
 
 repairs = Table(
@@ -120,7 +119,7 @@ repairs = Table(
     Column("dealer_id", String(64), nullable=True),
     Column("ticket_id", String(64), nullable=True),
     Column("part_numbers", JSON, nullable=False, default=list),
-    Column("completed_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", UtcDateTime(), nullable=False),
 )
 Index("ix_repairs_serial_fault", repairs.c.serial, repairs.c.fault_code, repairs.c.repaired_on)
 
@@ -153,13 +152,13 @@ claims = Table(
     Column("appraisals", JSON, nullable=False, default=list),
     Column("claimed", Numeric(14, 2), nullable=False),
     Column("approved_amount", Numeric(14, 2), nullable=True),
-    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
     Column("statement_id", String(64), nullable=True),
-    Column("review_due_at", DateTime(timezone=True), nullable=True),
-    Column("escalated_at", DateTime(timezone=True), nullable=True),
+    Column("review_due_at", UtcDateTime(), nullable=True),
+    Column("escalated_at", UtcDateTime(), nullable=True),
     Column("version", Integer, nullable=False, default=1),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     UniqueConstraint("work_order_id", name="uq_claims_work_order_id"),
 )
 Index("ix_claims_dealer_created", claims.c.dealer_id, claims.c.created_at, claims.c.claim_id)
@@ -186,7 +185,7 @@ claim_transitions = Table(
     Column("action", String(40), nullable=False),
     Column("from_state", String(30), nullable=True),
     Column("to_state", String(30), nullable=False),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("note", Text, nullable=False, default=""),
 )
@@ -214,13 +213,13 @@ settlement_statements = Table(
     Column("period_end", Date, nullable=False),
     Column("issued_on", Date, nullable=False),
     Column("document", JSON, nullable=False),
-    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("issued_at", UtcDateTime(), nullable=False),
     # awaiting_approval (finance has not approved it yet: nothing is paid) or issued
     Column("status", String(30), nullable=False, default="issued", server_default="issued"),
     Column("claim_ids", JSON, nullable=False, default=list, server_default="[]"),
     Column("prepared_by", String(200), nullable=True),
     Column("approved_by", String(200), nullable=True),
-    Column("approved_at", DateTime(timezone=True), nullable=True),
+    Column("approved_at", UtcDateTime(), nullable=True),
     UniqueConstraint(
         "dealer_id", "period_start", "period_end", name="uq_settlement_statements_dealer_period"
     ),

@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from dispatch.api.calendars import CalendarIn
 from dispatch.domain.network import DEFAULT_SERVICE_LEVELS, RegionGrade, counted_on
 from dispatch.domain.values import Priority
 from dispatch.domain.work_orders import Site, WorkOrder
 from dispatch.store.network import calendar_json, calendar_of
 from kit.calendar import BusinessCalendar
+from kit.calendar_api import CalendarDto
 from kit.domain import DomainError
 
 # Monday 16 March 2026 is the centre's holiday
@@ -77,4 +77,4 @@ def test_a_stored_calendar_reads_back_the_same() -> None:
 )
 def test_an_impossible_calendar_is_refused(body: dict[str, object]) -> None:
     with pytest.raises(DomainError):
-        CalendarIn.model_validate(body).domain()
+        CalendarDto.model_validate(body).domain()

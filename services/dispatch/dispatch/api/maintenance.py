@@ -108,7 +108,7 @@ async def _plan_out(uow: UnitOfWork, plan_id: str) -> PlanOut:
                 sequence=v["sequence"],
                 due_on=v["due_on"],
                 work_order_id=v["work_order_id"],
-                requested_at=store.aware(v["requested_at"]),
+                requested_at=v["requested_at"],
             )
             for v in visits
         ],

@@ -326,8 +326,8 @@ async def list_absences(technician_id: str, db: Db, _: Reader) -> list[AbsenceOu
         AbsenceOut(
             id=r["id"],
             technician_id=r["technician_id"],
-            start=store.aware(r["start"]),
-            end=store.aware(r["end"]),
+            start=r["start"],
+            end=r["end"],
             reason=r["reason"],
         )
         for r in rows

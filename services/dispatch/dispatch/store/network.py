@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, select, update
@@ -62,8 +62,6 @@ class CentreCalendar(NamedTuple):
 async def centre_calendar(uow: UnitOfWork, centre_id: str) -> CentreCalendar:
     row = await get_row(uow, t.centres, centre_id)
     stored, updated_at = row["calendar"], row["calendar_updated_at"]
-    if updated_at is not None and updated_at.tzinfo is None:
-        updated_at = updated_at.replace(tzinfo=UTC)  # SQLite hands back naive datetimes
     return CentreCalendar(
         None if stored is None else calendar_of(stored),
         int(row["calendar_version"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -25,11 +25,6 @@ TIMER_PREFIX = "work_order."
 
 def timer_kind(kind: TimerKind) -> str:
     return TIMER_PREFIX + kind.value
-
-
-def aware(at: datetime) -> datetime:
-    """A stored time as UTC (SQLite hands back naive datetimes)."""
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _projection(order: WorkOrder, facts: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -291,7 +286,7 @@ async def bookings(
     )
     booked: dict[str, list[tuple[datetime, datetime, str]]] = {}
     for technician_id, a, b, work_order_id in (await uow.conn.execute(query)).all():
-        booked.setdefault(technician_id, []).append((aware(a), aware(b), work_order_id))
+        booked.setdefault(technician_id, []).append((a, b, work_order_id))
     return booked
 
 

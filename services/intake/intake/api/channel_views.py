@@ -3,7 +3,7 @@ cursors over (time, id), downloads of stored files, the webhooks' authentication
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -12,7 +12,6 @@ from fastapi import Request, Response
 from intake.api.common import Staff, Supervisor, actor_of
 from intake.channels.email.parts import sanitise_filename
 from intake.channels.fax import FaxWebhookAuth, authenticate_fax_webhook
-from intake.store.rows import aware
 
 __all__ = [
     "WEBHOOK_ERRORS",
@@ -45,7 +44,8 @@ def after_of(cursor: str | None) -> tuple[datetime, str] | None:
     if values is None:
         return None
     try:
-        return aware(datetime.fromisoformat(str(values[0]))), str(values[1])
+        at = datetime.fromisoformat(str(values[0]))
+        return (at if at.tzinfo else at.replace(tzinfo=UTC)), str(values[1])
     except (ValueError, IndexError) as exc:
         raise DomainError("The cursor is not valid; start again without it.", code="invalid-cursor") from exc
 
@@ -55,7 +55,7 @@ def cursor_of(rows: list[Any], limit: int, position: Any) -> str | None:
     if len(rows) <= limit:
         return None
     at, key = position(rows[limit - 1])
-    return encode_cursor(aware(at), key)
+    return encode_cursor(at, key)
 
 
 def download(data: bytes, *, filename: str, content_type: str = "application/octet-stream") -> Response:

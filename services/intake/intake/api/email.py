@@ -7,7 +7,7 @@ Mail mostly arrives by itself (IMAP polling, the SMTP receiver); these routes le
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -16,7 +16,6 @@ from sqlalchemy.engine import RowMapping
 from intake.api.channel_views import Agent, after_of, cursor_of, download, refused
 from intake.operations.channels.email import EmailSource, receive_email
 from intake.store import channels as store
-from intake.store.rows import aware
 from kit.deps import Db, RuntimeDep
 from kit.errors import HTTPProblem
 from kit.pagination import Cursor, Limit, Page
@@ -91,12 +90,6 @@ class EmailOut(EmailSummaryOut):
     acknowledgment: AcknowledgmentOut | None
 
 
-def _summary(row: RowMapping) -> dict[str, Any]:
-    values = dict(row)
-    values["received_at"] = aware(values["received_at"])
-    return values
-
-
 def _attachment(row: RowMapping) -> AttachmentOut:
     return AttachmentOut.model_validate(dict(row))
 
@@ -155,7 +148,7 @@ async def list_emails(
             uow, status=status, ticket_id=ticket_id, after=after_of(cursor), limit=limit + 1
         )
     return Page(
-        items=[EmailSummaryOut.model_validate(_summary(row)) for row in rows[:limit]],
+        items=[EmailSummaryOut.model_validate(dict(row)) for row in rows[:limit]],
         next_cursor=cursor_of(rows, limit, lambda r: (r["received_at"], r["id"])),
     )
 
@@ -166,8 +159,8 @@ async def get_email(email_id: EmailId, db: Db, _: Agent) -> EmailOut:
         row = await store.get_email(uow, email_id)
         files = await store.attachments_of(uow, "email", email_id)
         ack = await store.outbound_for_email(uow, email_id)
-    values = _summary(row)
-    values["sent_at"] = aware(row["sent_at"]) if row["sent_at"] else None
+    values = dict(row)
+    values["sent_at"] = row["sent_at"]
     return EmailOut.model_validate(
         {
             **values,

@@ -22,7 +22,6 @@ from intake.channels.settings import channel_settings
 from intake.channels.workers import wake_fax_reader
 from intake.operations.channels.fax import receive_fax_delivery
 from intake.store import channels as store
-from intake.store.rows import aware, maybe_aware
 from kit.deps import Db, RuntimeDep
 from kit.pagination import Cursor, Limit, Page
 
@@ -65,8 +64,6 @@ class FaxOut(BaseModel):
 
 def _fax(row: Any, *, with_text: bool = True) -> FaxOut:
     values = dict(row)
-    values["received_at"] = aware(values["received_at"])
-    values["next_attempt_at"] = maybe_aware(values.get("next_attempt_at"))
     if not with_text:
         values["ocr_text"] = None
     return FaxOut.model_validate(values)

@@ -13,7 +13,6 @@ from intake.channels.workers import wake_fax_reader
 from intake.operations.channels import quarantine as q
 from intake.operations.channels.release import release
 from intake.store import channels as store
-from intake.store.rows import aware, maybe_aware
 from kit.concurrency import IfMatch, etag
 from kit.deps import Db, RuntimeDep
 from kit.pagination import Cursor, Limit, Page
@@ -72,11 +71,7 @@ class HeldCountsOut(BaseModel):
 
 
 def _item(row: Any) -> QuarantinedOut:
-    values = dict(row)
-    for key in ("received_at", "quarantined_at"):
-        values[key] = aware(values[key])
-    values["resolved_at"] = maybe_aware(values["resolved_at"])
-    return QuarantinedOut.model_validate(values)
+    return QuarantinedOut.model_validate(dict(row))
 
 
 @router.get("/quarantine", summary="Refused input, newest first")
@@ -121,7 +116,7 @@ async def get_quarantined(item_id: ItemId, db: Db, _: Supervisor, response: Resp
         context=row["context"] or {},
         history=[
             AuditEntryOut(
-                at=aware(entry["at"]), actor=entry["actor"], action=entry["action"], detail=entry["detail"]
+                at=entry["at"], actor=entry["actor"], action=entry["action"], detail=entry["detail"]
             )
             for entry in trail
         ],

@@ -24,7 +24,6 @@ from intake.domain.ticket_values import (
 )
 from intake.domain.tickets import Ticket
 from intake.operations.tickets import OpenTicket
-from intake.store.rows import aware, maybe_aware
 
 
 class ContactIn(BaseModel):
@@ -266,7 +265,7 @@ class EntitlementOut(BaseModel):
             expires_on=row["expires_on"],
             remedies=list(row["remedies"]),
             reasons=list(row["reasons"]),
-            determined_at=aware(row["determined_at"]),
+            determined_at=row["determined_at"],
         )
 
 
@@ -288,9 +287,9 @@ class WorkOrderCopyOut(BaseModel):
             state=row["state"],
             technician_id=row["technician_id"],
             technician_name=row["technician_name"],
-            appointment_start=maybe_aware(row["appointment_start"]),
-            appointment_end=maybe_aware(row["appointment_end"]),
-            updated_at=aware(row["updated_at"]),
+            appointment_start=row["appointment_start"],
+            appointment_end=row["appointment_end"],
+            updated_at=row["updated_at"],
         )
 
 
@@ -308,7 +307,7 @@ class ClaimCopyOut(BaseModel):
             claim_number=row["claim_number"],
             work_order_id=row["work_order_id"],
             state=row["state"],
-            updated_at=aware(row["updated_at"]),
+            updated_at=row["updated_at"],
         )
 
 

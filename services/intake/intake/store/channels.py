@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -27,12 +27,6 @@ from kit.pagination import after_row
 def key_of(text: str) -> str:
     """The fixed-length key a Message-ID (or any long identifier) is stored and looked up by."""
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _insert_ignoring_conflict(uow: UnitOfWork, table: Any, values: dict[str, Any]) -> bool:
@@ -98,9 +92,9 @@ def call_of(row: RowMapping) -> Call:
         customer_number=row["customer_number"],
         queue=row["queue"],
         users=tuple(row["users"] or ()),
-        started_at=_aware(row["started_at"]),
-        answered_at=_aware(row["answered_at"]),
-        ended_at=_aware(row["ended_at"]),
+        started_at=row["started_at"],
+        answered_at=row["answered_at"],
+        ended_at=row["ended_at"],
         answered_by=row["answered_by"],
         cause=HangupCause(row["cause"]) if row["cause"] else None,
         customer_id=row["customer_id"],
@@ -185,7 +179,7 @@ def _callback_values(task: CallBackTask) -> dict[str, Any]:
 
 
 def callback_of(row: RowMapping) -> CallBackTask:
-    due_at, created_at = _aware(row["due_at"]), _aware(row["created_at"])
+    due_at, created_at = row["due_at"], row["created_at"]
     assert due_at is not None and created_at is not None
     return CallBackTask(
         id=row["id"],
@@ -199,8 +193,8 @@ def callback_of(row: RowMapping) -> CallBackTask:
         outcome=CallBackOutcome(row["outcome"]) if row["outcome"] else None,
         taken_by=row["taken_by"],
         escalation_level=row["escalation_level"],
-        escalated_at=_aware(row["escalated_at"]),
-        closed_at=_aware(row["closed_at"]),
+        escalated_at=row["escalated_at"],
+        closed_at=row["closed_at"],
         attempts=[
             CallBackAttempt(datetime.fromisoformat(a["at"]), a["actor"], bool(a["reached"]), a["note"])
             for a in row["attempts"] or ()

@@ -17,7 +17,6 @@ from intake.domain.contact_points import email_key
 from intake.domain.customers import Customer
 from intake.domain.duplicates import name_key
 from intake.store.documents import customer_doc, customer_of
-from intake.store.rows import aware
 from intake.tables.customers import contact_history, contact_points, customer_units, customers
 from kit.copies import keep_newest
 from kit.db import UnitOfWork
@@ -277,7 +276,7 @@ async def list_contacts(
                 customer_id=r["customer_id"],
                 kind=ContactKind(r["kind"]),
                 direction=ContactDirection(r["direction"]),
-                occurred_at=aware(r["occurred_at"]),
+                occurred_at=r["occurred_at"],
                 summary=r["summary"],
                 actor_ref=r["actor_ref"],
                 reference=r["reference"],

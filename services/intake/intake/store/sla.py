@@ -24,7 +24,6 @@ from intake.domain.sla_policy import (
     default_policy_book,
 )
 from intake.domain.ticket_values import Channel, Priority, TicketType
-from intake.store.rows import aware, maybe_aware
 from intake.tables.tickets import sla_clocks, sla_settings
 from kit import scheduler
 from kit.calendar import BusinessCalendar
@@ -109,13 +108,13 @@ async def load_clocks(uow: UnitOfWork, ticket_id: str, settings: SlaSettings) ->
             target=SlaTarget(
                 timedelta(seconds=row["target_seconds"]), TimeBasis(row["basis"]), bool(row["pauses"])
             ),
-            started_at=aware(row["started_at"]),
-            due_at=aware(row["due_at"]),
+            started_at=row["started_at"],
+            due_at=row["due_at"],
             state=ClockState(row["state"]),
             consumed=timedelta(seconds=row["consumed_seconds"]),
-            running_since=maybe_aware(row["running_since"]),
-            stopped_at=maybe_aware(row["stopped_at"]),
-            at_risk_at=maybe_aware(row["at_risk_at"]),
+            running_since=row["running_since"],
+            stopped_at=row["stopped_at"],
+            at_risk_at=row["at_risk_at"],
             warned=bool(row["warned"]),
             breach_reported=bool(row["breach_reported"]),
         )
@@ -152,7 +151,7 @@ async def clock_facts(
     facts = []
     for row in (await uow.conn.execute(query)).mappings():
         state = ClockState(row["state"])
-        due_at = aware(row["due_at"])
+        due_at = row["due_at"]
         facts.append(
             ClockFact(
                 ticket_id=row["ticket_id"],
@@ -162,10 +161,10 @@ async def clock_facts(
                 priority=Priority(row["priority"]),
                 tier=ServiceTier(row["tier"]) if row["tier"] else None,
                 agent_id=row["owner_id"],
-                started_at=aware(row["started_at"]),
+                started_at=row["started_at"],
                 due_at=due_at,
                 state=state,
-                stopped_at=maybe_aware(row["stopped_at"]),
+                stopped_at=row["stopped_at"],
                 breached=bool(row["breached"]) or (state is ClockState.RUNNING and due_at <= at),
             )
         )
@@ -228,7 +227,7 @@ async def load_settings(uow: UnitOfWork) -> SlaSettings:
         ),
         calendar=calendar_of(row["calendar"]),
         version=row["version"],
-        updated_at=maybe_aware(row["updated_at"]),
+        updated_at=row["updated_at"],
         updated_by=row["updated_by"],
     )
 

@@ -15,7 +15,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
     Float,
     Index,
     Integer,
@@ -26,6 +25,7 @@ from sqlalchemy import (
 )
 
 from intake.tables.base import metadata
+from kit.tables import UtcDateTime
 
 __all__ = [
     "attachments",
@@ -50,9 +50,9 @@ calls = Table(
     Column("customer_number", String(32), nullable=True),
     Column("queue", String(200), nullable=True),
     Column("users", JSON, nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=True),
-    Column("answered_at", DateTime(timezone=True), nullable=True),
-    Column("ended_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=True),
+    Column("answered_at", UtcDateTime(), nullable=True),
+    Column("ended_at", UtcDateTime(), nullable=True),
     Column("answered_by", String(200), nullable=True),
     Column("cause", String(32), nullable=True),
     Column("outcome", String(32), nullable=False),
@@ -66,8 +66,8 @@ calls = Table(
     Column("miss_reported", Boolean, nullable=False, default=False),
     Column("end_reported", Boolean, nullable=False, default=False),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 Index("ix_calls_created_at", calls.c.created_at)
 Index("ix_calls_customer_number", calls.c.customer_number)
@@ -79,15 +79,15 @@ callbacks = Table(
     Column("call_id", String(250), nullable=False, unique=True),
     Column("number", String(32), nullable=False),
     Column("owner", String(200), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("customer_id", String(64), nullable=True),
     Column("status", String(16), nullable=False),
     Column("outcome", String(32), nullable=True),
     Column("taken_by", String(200), nullable=True),
     Column("escalation_level", Integer, nullable=False, default=0),
-    Column("escalated_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("escalated_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("attempts", JSON, nullable=False),
     Column("version", Integer, nullable=False),
 )
@@ -101,7 +101,7 @@ blobs = Table(
     Column("size", BigInteger, nullable=False),
     Column("content_type", String(100), nullable=False),
     Column("data", LargeBinary, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 
 emails = Table(
@@ -117,8 +117,8 @@ emails = Table(
     Column("from_address", String(320), nullable=True),
     Column("from_name", String(200), nullable=False),
     Column("subject", String(1000), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("kind", String(16), nullable=False),
     Column("kind_reasons", JSON, nullable=False),
     Column("text", Text, nullable=False),
@@ -131,7 +131,7 @@ emails = Table(
     Column("ticket_id", String(64), nullable=True),
     Column("customer_id", String(64), nullable=True),
     Column("fax_id", String(64), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 Index("ix_emails_ticket_id", emails.c.ticket_id)
 Index("ix_emails_received_at", emails.c.received_at)
@@ -144,7 +144,7 @@ email_sources = Table(
     Column("source_key", String(300), primary_key=True),
     Column("email_id", String(64), nullable=True),
     Column("quarantine_id", String(64), nullable=True),
-    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", UtcDateTime(), nullable=False),
 )
 
 attachments = Table(
@@ -161,7 +161,7 @@ attachments = Table(
     Column("sha256", String(64), nullable=False),
     Column("inline", Boolean, nullable=False, default=False),
     Column("content_id", String(200), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
 )
 Index("ix_attachments_owner", attachments.c.owner_type, attachments.c.owner_id)
 Index("ix_attachments_ticket_id", attachments.c.ticket_id)
@@ -180,8 +180,8 @@ outbound_mail = Table(
     Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", String(300), nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("sent_at", UtcDateTime(), nullable=True),
 )
 Index("ix_outbound_mail_ticket_id", outbound_mail.c.ticket_id)
 
@@ -197,13 +197,13 @@ faxes = Table(
     Column("sender_raw", String(64), nullable=False),
     Column("recipient_number", String(32), nullable=True),
     Column("pages_declared", Integer, nullable=True),
-    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("document_sha256", String(64), nullable=False),
     Column("content_type", String(100), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("status", String(24), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
-    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
     Column("last_error", String(300), nullable=True),
     Column("ocr_text", Text, nullable=True),
     Column("serial_numbers", JSON, nullable=False),
@@ -214,8 +214,8 @@ faxes = Table(
     Column("email_id", String(64), nullable=True),
     Column("quarantine_id", String(64), nullable=True),
     Column("notes", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 Index("ix_faxes_status_next_attempt_at", faxes.c.status, faxes.c.next_attempt_at)
 Index("ix_faxes_received_at", faxes.c.received_at)
@@ -232,11 +232,11 @@ quarantine = Table(
     Column("size", BigInteger, nullable=False),
     Column("content_type", String(100), nullable=False),
     Column("context", JSON, nullable=False),
-    Column("received_at", DateTime(timezone=True), nullable=False),
-    Column("quarantined_at", DateTime(timezone=True), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("quarantined_at", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False),
     Column("release_count", Integer, nullable=False, default=0),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_at", UtcDateTime(), nullable=True),
     Column("resolved_by", String(200), nullable=True),
     Column("resolution", String(200), nullable=True),
     Column("version", Integer, nullable=False),

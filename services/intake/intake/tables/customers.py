@@ -5,9 +5,10 @@ listed by; its phones, emails and postcodes are copied into ``customer_contact_p
 a sender or a duplicate is found by an indexed equality on the normalised value.
 """
 
-from sqlalchemy import JSON, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table
 
 from intake.tables.base import metadata
+from kit.tables import UtcDateTime
 
 customers = Table(
     "customers",
@@ -24,8 +25,8 @@ customers = Table(
     Column("dealer_id", String(64), nullable=True, index=True),
     Column("merged_into", String(64), nullable=True),
     Column("version", Integer, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("doc", JSON, nullable=False),
 )
 Index("ix_customers_name_key", customers.c.name_key)
@@ -48,7 +49,7 @@ contact_history = Table(
     Column("customer_id", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("direction", String(16), nullable=False),
-    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("occurred_at", UtcDateTime(), nullable=False),
     Column("summary", String(500), nullable=False),
     Column("actor_ref", String(200), nullable=False),
     Column("reference", String(300), nullable=True),
@@ -79,7 +80,7 @@ customer_units = Table(
     Column("installation_date", Date, nullable=True),
     Column("repair_coverage_ends_on", Date, nullable=True),
     Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 __all__ = ["contact_history", "contact_points", "customer_units", "customers", "metadata"]

@@ -12,7 +12,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,6 +21,7 @@ from sqlalchemy import (
 )
 
 from intake.tables.base import metadata
+from kit.tables import UtcDateTime
 
 SEQ_TYPE = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -45,10 +45,10 @@ tickets = Table(
     Column("merged_into", String(64), nullable=True),
     # for a complaint: the ticket it is about
     Column("related_ticket_id", String(64), nullable=True, index=True),
-    Column("opened_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("resolved_at", DateTime(timezone=True), nullable=True),
-    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("closed_at", UtcDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
     Column("doc", JSON, nullable=False),
 )
@@ -62,7 +62,7 @@ ticket_numbers = Table(
     metadata,
     Column("seq", SEQ_TYPE, primary_key=True, autoincrement=True),
     Column("year", Integer, nullable=False),
-    Column("allocated_at", DateTime(timezone=True), nullable=False),
+    Column("allocated_at", UtcDateTime(), nullable=False),
 )
 
 # Outside keys a ticket answers to: the call id, Message-IDs, fax id, survey response it came from.
@@ -85,11 +85,11 @@ sla_clocks = Table(
     Column("tier", String(1), nullable=True),
     Column("owner_id", String(64), nullable=True),
     Column("state", String(16), nullable=False),
-    Column("started_at", DateTime(timezone=True), nullable=False),
-    Column("due_at", DateTime(timezone=True), nullable=False),
-    Column("stopped_at", DateTime(timezone=True), nullable=True),
-    Column("at_risk_at", DateTime(timezone=True), nullable=True),
-    Column("running_since", DateTime(timezone=True), nullable=True),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("due_at", UtcDateTime(), nullable=False),
+    Column("stopped_at", UtcDateTime(), nullable=True),
+    Column("at_risk_at", UtcDateTime(), nullable=True),
+    Column("running_since", UtcDateTime(), nullable=True),
     Column("consumed_seconds", Float, nullable=False),
     Column("target_seconds", Float, nullable=False),
     Column("basis", String(16), nullable=False),
@@ -112,7 +112,7 @@ sla_settings = Table(
     Column("at_risk_ratio", Float, nullable=False),
     Column("escalate_to", String(64), nullable=False),
     Column("calendar", JSON, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
     Column("updated_by", String(200), nullable=False),
 )
 
@@ -127,10 +127,10 @@ ticket_work_orders = Table(
     Column("state", String(32), nullable=False),
     Column("technician_id", String(64), nullable=True),
     Column("technician_name", String(200), nullable=True),
-    Column("appointment_start", DateTime(timezone=True), nullable=True),
-    Column("appointment_end", DateTime(timezone=True), nullable=True),
+    Column("appointment_start", UtcDateTime(), nullable=True),
+    Column("appointment_end", UtcDateTime(), nullable=True),
     Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 ticket_entitlements = Table(
@@ -144,7 +144,7 @@ ticket_entitlements = Table(
     Column("expires_on", Date, nullable=True),
     Column("remedies", JSON, nullable=False),
     Column("reasons", JSON, nullable=False),
-    Column("determined_at", DateTime(timezone=True), nullable=False),
+    Column("determined_at", UtcDateTime(), nullable=False),
 )
 
 ticket_claims = Table(
@@ -156,7 +156,7 @@ ticket_claims = Table(
     Column("work_order_id", String(64), nullable=True),
     Column("state", String(32), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 __all__ = [

@@ -34,7 +34,6 @@ from intake.domain.ticket_values import Channel, ProductRef, find_ticket_numbers
 from intake.operations.channels import tickets
 from intake.operations.channels.quarantine import hold_again, quarantine
 from intake.store import channels as store
-from intake.store.rows import aware
 from kit.db import Database, UnitOfWork
 
 FAX_MACHINE = Actor.system("fax")
@@ -280,7 +279,7 @@ async def _turn_into_ticket(uow: UnitOfWork, row: RowMapping, *, text: str, sett
             source_reference=tickets.fax_ref(fax_id),
             attachments=tuple(tickets.attachment_ref(a, kind="fax") for a in attachments),
         ),
-        received_at=aware(row["received_at"]),
+        received_at=row["received_at"],
     )
     await store.set_attachments_ticket(uow, "fax", fax_id, ticket.id)
     await store.update_fax(uow, fax_id, {**values, "status": "ticket_opened", "ticket_id": ticket.id})
@@ -289,7 +288,7 @@ async def _turn_into_ticket(uow: UnitOfWork, row: RowMapping, *, text: str, sett
         customer_id=ticket.customer_id,
         kind="fax",
         reference=tickets.fax_ref(fax_id),
-        at=aware(row["received_at"]),
+        at=row["received_at"],
         summary=f"fax from {row['sender_number'] or row['sender_raw'] or 'unknown'}"[:200],
     )
     INBOUND.labels(uow.db.service, "fax", row["channel"], "ticket_opened").inc()

@@ -23,7 +23,6 @@ from intake.operations.channels import fax as fax_ops
 from intake.operations.channels import hotline
 from intake.operations.channels import quarantine as q
 from intake.store import channels as store
-from intake.store.rows import aware
 from kit.db import Database, UnitOfWork
 
 
@@ -71,7 +70,7 @@ async def _process(
     settings: ChannelSettings,
 ) -> str | Rejected:
     channel, source, context = row["channel"], row["source"], row["context"] or {}
-    received_at = aware(row["received_at"])
+    received_at = row["received_at"]
     if channel == "email" or source == "email-gateway":
         assert parsed is not None
         if isinstance(parsed, Rejected):
