@@ -219,6 +219,18 @@ class WorkOrderStarted(_TechnicianStep):
     started_at: UtcDateTime
 
 
+#: Why an appointment moved (the dispatch API takes the same values).
+RescheduleReason = Literal[
+    "customer_request",
+    "technician_unavailable",
+    "parts_unavailable",
+    "previous_job_overran",
+    "weather",
+    "access_problem",
+    "other",
+]
+
+
 @event("dispatch.work_order.rescheduled.v1", subject="work_order_id")
 class WorkOrderRescheduled(_WorkOrderEvent):
     """A work order's appointment moved to a new time, with the reason.
@@ -231,15 +243,7 @@ class WorkOrderRescheduled(_WorkOrderEvent):
     technician_id: Id | None = None
     previous_appointment: Appointment | None = None
     appointment: Appointment
-    reason: Literal[
-        "customer_request",
-        "technician_unavailable",
-        "parts_unavailable",
-        "previous_job_overran",
-        "weather",
-        "access_problem",
-        "other",
-    ]
+    reason: RescheduleReason
     note: ShortText | None = None
     customer_notified_at: UtcDateTime | None = None
     rescheduled_at: UtcDateTime

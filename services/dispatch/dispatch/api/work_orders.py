@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from contracts.common import Address
+from contracts.dispatch import RescheduleReason
 from dispatch import commands, handover, manual_assignment, store
 from dispatch.api.common import (
     Dispatcher,
@@ -24,7 +25,6 @@ from dispatch.api.common import (
 )
 from dispatch.api.technician_app import ReportIn
 from dispatch.api.views import WorkOrderOut
-from dispatch.domain.appointments import RescheduleReason
 from dispatch.domain.dealers import own_technician_in_time
 from dispatch.domain.values import PartNeed, Priority, WorkOrderType
 from kit.auth import Principal, Role, require

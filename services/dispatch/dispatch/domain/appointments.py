@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Literal, get_args
+from typing import TYPE_CHECKING, get_args
 
+from contracts.dispatch import RescheduleReason
 from dispatch.domain.values import Actor, TimeWindow, ensure_utc
 from kit.domain import DomainError
 
@@ -14,15 +15,6 @@ if TYPE_CHECKING:
     from dispatch.domain.work_orders import WorkOrder
 
 # Why an appointment moves, as the rescheduled event (``dispatch.work_order.rescheduled.v1``) names it.
-RescheduleReason = Literal[
-    "customer_request",
-    "technician_unavailable",
-    "parts_unavailable",
-    "previous_job_overran",
-    "weather",
-    "access_problem",
-    "other",
-]
 RESCHEDULE_REASONS: frozenset[str] = frozenset(get_args(RescheduleReason))
 
 
