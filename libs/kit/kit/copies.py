@@ -1,4 +1,5 @@
-"""Local copies of other services' facts, kept newest-first in one statement.
+"""Rows written once whatever replays or races: local copies of other services' facts kept newest-first,
+and records of outside messages inserted only if new — each in one statement.
 
 A service keeps the few facts it needs from others (a work order's state, a unit's registration, an
 entitlement) as rows fed by events. Events arrive late, twice, and out of order, and several consumers
@@ -39,4 +40,12 @@ async def keep_newest(
         where=held <= offered if replace_equal else held < offered,
     )
     result = await uow.conn.execute(statement)
+    return bool(result.rowcount)
+
+
+async def insert_new(uow: UnitOfWork, table: Table, values: Mapping[str, Any]) -> bool:
+    """Insert ``values`` unless a row with the same key (primary or any unique one) exists: the second
+    delivery of a call event, a mail fetched twice, a fax webhook retried. Whether this insert made it."""
+    insert: Any = postgresql.insert if uow.conn.dialect.name == "postgresql" else sqlite.insert
+    result = await uow.conn.execute(insert(table).values(**values).on_conflict_do_nothing())
     return bool(result.rowcount)

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import Select
 
@@ -17,6 +16,7 @@ from intake.domain.callbacks import CallBackAttempt, CallBackOutcome, CallBackSt
 from intake.domain.cti import CallDirection, CtiEventKind, HangupCause
 from intake.domain.hotline import Call
 from intake.tables import channels as t
+from kit.copies import insert_new
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
 from kit.pagination import after_row
@@ -27,16 +27,6 @@ from kit.pagination import after_row
 def key_of(text: str) -> str:
     """The fixed-length key a Message-ID (or any long identifier) is stored and looked up by."""
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-async def _insert_ignoring_conflict(uow: UnitOfWork, table: Any, values: dict[str, Any]) -> bool:
-    """Insert unless a row with the same key exists; whether this insert made the row."""
-    if uow.conn.dialect.name == "postgresql":
-        statement: Any = postgresql.insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(table).values(**values).on_conflict_do_nothing()
-    result = await uow.conn.execute(statement)
-    return bool(result.rowcount)
 
 
 def _locked(query: Select[Any], uow: UnitOfWork) -> Select[Any]:
@@ -112,7 +102,7 @@ async def add_call(uow: UnitOfWork, call: Call, *, within_target: bool | None) -
     """Store a new call; False when a concurrent webhook of the same call stored it first."""
     now = uow.now()
     values = {"call_id": call.call_id, "created_at": now, "within_target": within_target}
-    return await _insert_ignoring_conflict(uow, t.calls, {**_call_values(call, now), **values})
+    return await insert_new(uow, t.calls, {**_call_values(call, now), **values})
 
 
 async def lock_call(uow: UnitOfWork, call_id: str) -> Call | None:
@@ -212,7 +202,7 @@ async def add_callback(uow: UnitOfWork, task: CallBackTask) -> bool:
         "created_at": task.created_at,
         **_callback_values(task),
     }
-    return await _insert_ignoring_conflict(uow, t.callbacks, values)
+    return await insert_new(uow, t.callbacks, values)
 
 
 async def lock_callback(uow: UnitOfWork, task_id: str) -> CallBackTask:
@@ -277,7 +267,7 @@ async def list_callbacks(
 async def put_blob(uow: UnitOfWork, data: bytes, content_type: str) -> str:
     """Keep ``data`` (once, however often it arrives); its SHA-256, by which it is found again."""
     digest = hashlib.sha256(data).hexdigest()
-    await _insert_ignoring_conflict(
+    await insert_new(
         uow,
         t.blobs,
         {
@@ -364,9 +354,7 @@ async def claim_source(uow: UnitOfWork, source_key: str) -> RowMapping | None:
     row = await _first(uow, select(t.email_sources).where(t.email_sources.c.source_key == source_key))
     if row is not None:
         return row
-    claimed = await _insert_ignoring_conflict(
-        uow, t.email_sources, {"source_key": source_key, "recorded_at": uow.now()}
-    )
+    claimed = await insert_new(uow, t.email_sources, {"source_key": source_key, "recorded_at": uow.now()})
     if claimed:
         return None
     return await _first(uow, select(t.email_sources).where(t.email_sources.c.source_key == source_key))
@@ -388,7 +376,7 @@ async def email_by_key(uow: UnitOfWork, message_key: str) -> RowMapping | None:
 
 async def add_email(uow: UnitOfWork, values: dict[str, Any]) -> bool:
     """Record an email; False when the same message (by Message-ID or content) is already recorded."""
-    return await _insert_ignoring_conflict(uow, t.emails, {**values, "created_at": uow.now()})
+    return await insert_new(uow, t.emails, {**values, "created_at": uow.now()})
 
 
 async def update_email(uow: UnitOfWork, email_id: str, values: dict[str, Any]) -> None:
@@ -442,7 +430,7 @@ async def tickets_by_message_keys(uow: UnitOfWork, keys: Sequence[str]) -> dict[
 
 
 async def add_outbound(uow: UnitOfWork, values: dict[str, Any]) -> bool:
-    return await _insert_ignoring_conflict(uow, t.outbound_mail, {**values, "created_at": uow.now()})
+    return await insert_new(uow, t.outbound_mail, {**values, "created_at": uow.now()})
 
 
 async def lock_outbound(uow: UnitOfWork, outbound_id: str) -> RowMapping | None:
@@ -465,7 +453,7 @@ async def outbound_for_email(uow: UnitOfWork, email_id: str) -> RowMapping | Non
 
 async def add_fax(uow: UnitOfWork, values: dict[str, Any]) -> bool:
     now = uow.now()
-    return await _insert_ignoring_conflict(uow, t.faxes, {**values, "created_at": now, "updated_at": now})
+    return await insert_new(uow, t.faxes, {**values, "created_at": now, "updated_at": now})
 
 
 async def fax_by_dedup_key(uow: UnitOfWork, dedup_key: str) -> RowMapping | None:

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, tuple_, update
 from sqlalchemy.engine import RowMapping
-from sqlalchemy.exc import IntegrityError
 
 from intake.domain.contact_history import ContactDirection, ContactHistoryEntry, ContactKind
 from intake.domain.contact_points import email_key
@@ -18,7 +17,7 @@ from intake.domain.customers import Customer
 from intake.domain.duplicates import name_key
 from intake.store.documents import customer_doc, customer_of
 from intake.tables.customers import contact_history, contact_points, customer_units, customers
-from kit.copies import keep_newest
+from kit.copies import insert_new, keep_newest
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
 from kit.pagination import after_row
@@ -208,22 +207,8 @@ async def add_contact(
     if fresh:
         uow.insert(contact_history, _contact_row(entry, ticket_id))
         return True
-    if entry.reference is not None:
-        known = await uow.conn.execute(
-            select(contact_history.c.id).where(
-                contact_history.c.customer_id == entry.customer_id,
-                contact_history.c.kind == entry.kind.value,
-                contact_history.c.reference == entry.reference,
-            )
-        )
-        if known.first() is not None:
-            return False
-    try:
-        async with uow.conn.begin_nested():
-            await uow.conn.execute(contact_history.insert().values(**_contact_row(entry, ticket_id)))
-    except IntegrityError:
-        return False  # a concurrent writer recorded the same source record first
-    return True
+    # the unique (customer, kind, reference) index keeps a replayed call, mail or fax to one entry
+    return await insert_new(uow, contact_history, _contact_row(entry, ticket_id))
 
 
 def _contact_row(entry: ContactHistoryEntry, ticket_id: str | None) -> dict[str, Any]:
