@@ -33,6 +33,21 @@ class Tally:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
 
+    async def send(self, conn: Connection, template: str, n: str, *, since: float) -> None:
+        """POST request ``n`` (``{n}`` in the template, also its Idempotency-Key) and count it: its latency
+        from ``since`` when it succeeded, an error when it failed (the connection is opened again)."""
+        try:
+            status = await conn.post(template.replace("{n}", n).encode(), n)
+        except (ConnectionError, OSError, asyncio.IncompleteReadError):
+            self.errors += 1
+            await conn.open()
+            return
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status >= 400:
+            self.errors += 1
+            return
+        self.latencies.append(time.perf_counter() - since)
+
     def summary(self, seconds: float) -> dict[str, float | int | dict[int, int]]:
         ordered = sorted(self.latencies)
 
@@ -109,20 +124,7 @@ async def closed_loop(url: str, token: str, template: str, seconds: float, conne
         conn = Connection(parts.hostname or "127.0.0.1", parts.port or 80, parts.path, token)
         await conn.open()
         while time.perf_counter() < deadline:
-            n = next(counter)
-            body = template.replace("{n}", f"{run}-{n}").encode()
-            started = time.perf_counter()
-            try:
-                status = await conn.post(body, f"{run}-{n}")
-            except (ConnectionError, OSError, asyncio.IncompleteReadError):
-                tally.errors += 1
-                await conn.open()
-                continue
-            tally.statuses[status] = tally.statuses.get(status, 0) + 1
-            if status >= 400:
-                tally.errors += 1
-                continue
-            tally.latencies.append(time.perf_counter() - started)
+            await tally.send(conn, template, f"{run}-{next(counter)}", since=time.perf_counter())
 
     began = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(connections)))
@@ -156,18 +158,7 @@ async def open_loop(
             n, due = await queue.get()
             if n < 0:
                 return
-            body = template.replace("{n}", f"{run}-{n}").encode()
-            try:
-                status = await conn.post(body, f"{run}-{n}")
-            except (ConnectionError, OSError, asyncio.IncompleteReadError):
-                tally.errors += 1
-                await conn.open()
-                continue
-            tally.statuses[status] = tally.statuses.get(status, 0) + 1
-            if status >= 400:
-                tally.errors += 1
-                continue
-            tally.latencies.append(time.perf_counter() - due)
+            await tally.send(conn, template, f"{run}-{n}", since=due)
 
     await asyncio.gather(pacer(), *(client() for _ in range(connections)))
     return tally.summary(time.perf_counter() - began)
