@@ -56,7 +56,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     names = _services(args.services)
     configure_logging("embedded", level=Settings().log_level, fmt="text")
-    apps = {name: create_app(load_service(name)) for name in names}
+    apps = {name: create_app(load_service(name), freeze_heap=True) for name in names}
     base = f"http://{args.host}:{args.port}"
     print(f"After-sales platform (embedded mode: SQLite files, in-process transport) on {base}")
     for name in names:
@@ -81,7 +81,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     roles = {r.strip() for r in args.roles.split(",")} if args.roles else None
     if roles and "all" in roles:
         roles = None
-    app = create_app(definition, settings=settings, roles=roles)
+    app = create_app(definition, settings=settings, roles=roles, freeze_heap=True)
     port = args.port or DEFAULT_PORTS[args.service]
     uvicorn.run(
         app,
