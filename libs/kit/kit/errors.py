@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kit.domain import DomainError
@@ -158,7 +159,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
+    async def _busy(request: Request, exc: Exception) -> JSONResponse:
+        """Every connection of this process's pool stayed in use for ``DB_POOL_WAIT`` seconds."""
+        log.warning("no database connection free in time", extra={"path": request.url.path})
+        return problem_response(
+            request,
+            status=503,
+            code="busy",
+            detail="The service is too busy to take this request now; retry shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
     app.add_exception_handler(DBAPIError, _unavailable)
+    app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(OSError, _unavailable)  # connection refused/reset, timeouts
 
 

@@ -61,6 +61,7 @@ class Runtime:
             tables=definition.tables,
             clock=self.clock,
             pool_size=settings.db_pool_size,
+            pool_wait=settings.db_pool_wait,
         )
         if transport is None:
             if settings.amqp_url:

@@ -35,7 +35,10 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     roles: str = Field(default="all", description="Comma list of api, consumer, relay, scheduler; or all.")
-    db_pool_size: int = Field(default=20, ge=1, le=200)
+    db_pool_size: int = Field(default=20, ge=1, le=200, description="Database connections per process.")
+    db_pool_wait: float = Field(
+        default=10.0, gt=0, description="Seconds a request waits for a free connection before a 503."
+    )
     relay_batch_size: int = Field(default=500, ge=1, le=10_000)
     relay_poll_interval: float = Field(default=1.0, gt=0)
     publish_timeout: float = Field(default=10.0, gt=0)
