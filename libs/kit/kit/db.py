@@ -203,6 +203,7 @@ class UnitOfWork:
         self._writing = False
         self._lazy: Any = None  # the driver connection while BEGIN is still deferred
         self._one_statement = False
+        self._committed: list[Callable[[], None]] = []
 
     @property
     def tables(self) -> PlatformTables:
@@ -253,9 +254,17 @@ class UnitOfWork:
             if self._lazy is not None:
                 self._begin_now()  # the pooled connection goes back as it came: transactional
             await self.conn.close()
-        if exc_type is None and self.events:
-            for callback in self.db._after_commit:
+        if exc_type is None:
+            for callback in self._committed:
                 callback()
+            if self.events:
+                for callback in self.db._after_commit:
+                    callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit of work has committed (never after a rollback): for what must
+        only count what happened, such as metrics."""
+        self._committed.append(callback)
 
     @contextlib.asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -263,13 +272,14 @@ class UnitOfWork:
         await self.flush()  # rows deferred before the savepoint belong to the outer transaction
         if self._lazy is not None:
             self._begin_now()
-        events, audit = len(self.events), len(self._audit)
+        events, audit, committed = len(self.events), len(self._audit), len(self._committed)
         try:
             async with self.conn.begin_nested():
                 yield
         except BaseException:
             del self.events[events:]
             del self._audit[audit:]
+            del self._committed[committed:]
             self._inserts.clear()
             raise
 

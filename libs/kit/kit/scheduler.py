@@ -165,7 +165,7 @@ class Scheduler:
                 timer = _timer(row)
                 handler = self._handlers.get(timer.kind)
                 try:
-                    async with uow.conn.begin_nested():
+                    async with uow.savepoint():  # a failing handler's rows, events and callbacks go
                         if handler is not None:
                             await handler(uow, timer)
                     outcome = "fired" if handler is not None else "no_handler"
@@ -184,6 +184,6 @@ class Scheduler:
                     else:
                         values["due_at"] = now + timedelta(seconds=min(2**attempts, 300))
                     await uow.conn.execute(update(timers).where(timers.c.id == timer.id).values(**values))
-            TIMERS_FIRED.labels(self._service, timer.kind, outcome).inc()
+                uow.after_commit(TIMERS_FIRED.labels(self._service, timer.kind, outcome).inc)
             fired += 1
         return fired

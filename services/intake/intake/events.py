@@ -336,7 +336,7 @@ def stage_ticket_events(
     for payload in payloads:
         uow.emit(payload)
         if isinstance(payload, c.TicketSlaBreached):
-            SLA_BREACHES.labels(SERVICE, payload.target).inc()
+            uow.after_commit(SLA_BREACHES.labels(SERVICE, payload.target).inc)
     return payloads
 
 

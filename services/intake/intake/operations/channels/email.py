@@ -383,7 +383,7 @@ async def _queue_acknowledgment(
 ) -> None:
     sender = settings.ack_sender()
     if sender is None or email.reply_address is None:
-        ACKNOWLEDGMENTS.labels(uow.db.service, "not_configured").inc()
+        uow.after_commit(ACKNOWLEDGMENTS.labels(uow.db.service, "not_configured").inc)
         return
     message = build_acknowledgment(
         email,
@@ -420,7 +420,7 @@ async def _queue_acknowledgment(
             payload={"id": outbound_id},
         )
     else:
-        ACKNOWLEDGMENTS.labels(uow.db.service, "not_configured").inc()
+        uow.after_commit(ACKNOWLEDGMENTS.labels(uow.db.service, "not_configured").inc)
 
 
 def retry_delay(attempt: int) -> timedelta:
@@ -440,7 +440,7 @@ async def send_due_acknowledgment(uow: UnitOfWork, timer: Timer) -> None:
     service = uow.db.service
     if smtp is None:
         await store.update_outbound(uow, outbound_id, {"status": "not_configured"})
-        ACKNOWLEDGMENTS.labels(service, "not_configured").inc()
+        uow.after_commit(ACKNOWLEDGMENTS.labels(service, "not_configured").inc)
         return
     message = email_parser.message_from_bytes(bytes(row["raw"]), policy=default_policy)
     assert isinstance(message, EmailMessage)
@@ -452,13 +452,13 @@ async def send_due_acknowledgment(uow: UnitOfWork, timer: Timer) -> None:
             uow, outbound_id, {"status": "sent", "attempts": attempts, "sent_at": now}
         )
         await tickets.mark_acknowledged(uow, ticket_id=row["ticket_id"], at=now, actor=MAILER)
-        ACKNOWLEDGMENTS.labels(service, "sent").inc()
+        uow.after_commit(ACKNOWLEDGMENTS.labels(service, "sent").inc)
         return
     if result.permanent or attempts >= settings.ack_max_attempts:
         await store.update_outbound(
             uow, outbound_id, {"status": "failed", "attempts": attempts, "last_error": result.detail[:300]}
         )
-        ACKNOWLEDGMENTS.labels(service, "failed").inc()
+        uow.after_commit(ACKNOWLEDGMENTS.labels(service, "failed").inc)
         return
     await store.update_outbound(uow, outbound_id, {"attempts": attempts, "last_error": result.detail[:300]})
     await scheduler.schedule(
@@ -468,4 +468,4 @@ async def send_due_acknowledgment(uow: UnitOfWork, timer: Timer) -> None:
         due_at=now + retry_delay(attempts),
         payload={"id": outbound_id},
     )
-    ACKNOWLEDGMENTS.labels(service, "retry").inc()
+    uow.after_commit(ACKNOWLEDGMENTS.labels(service, "retry").inc)

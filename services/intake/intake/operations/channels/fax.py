@@ -210,7 +210,7 @@ async def apply_reading(
         await store.update_fax(
             uow, fax_id, {"status": "quarantined", "quarantine_id": held.item_id, "next_attempt_at": None}
         )
-        INBOUND.labels(uow.db.service, "fax", row["channel"], "quarantined").inc()
+        uow.after_commit(INBOUND.labels(uow.db.service, "fax", row["channel"], "quarantined").inc)
         return "quarantined"
     if isinstance(reading, OcrError):
         attempts = row["attempts"] + 1
@@ -264,7 +264,7 @@ async def _turn_into_ticket(uow: UnitOfWork, row: RowMapping, *, text: str, sett
         if threaded is not None:
             await store.set_attachments_ticket(uow, "fax", fax_id, threaded.id)
             await store.update_fax(uow, fax_id, {**values, "status": "threaded", "ticket_id": threaded.id})
-            INBOUND.labels(uow.db.service, "fax", row["channel"], "threaded").inc()
+            uow.after_commit(INBOUND.labels(uow.db.service, "fax", row["channel"], "threaded").inc)
             return "threaded"
     ticket = await tickets.open_ticket(
         uow,
@@ -291,7 +291,7 @@ async def _turn_into_ticket(uow: UnitOfWork, row: RowMapping, *, text: str, sett
         at=row["received_at"],
         summary=f"fax from {row['sender_number'] or row['sender_raw'] or 'unknown'}"[:200],
     )
-    INBOUND.labels(uow.db.service, "fax", row["channel"], "ticket_opened").inc()
+    uow.after_commit(INBOUND.labels(uow.db.service, "fax", row["channel"], "ticket_opened").inc)
     return "ticket_opened"
 
 

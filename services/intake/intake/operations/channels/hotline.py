@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Literal
 
 from contracts import intake as contract
@@ -88,7 +89,7 @@ async def _on_call_event(
         await _close_callbacks_reached_by(uow, call, raised.answered_at)
         if call.direction is CallDirection.IN:
             ring = raised.ring_time or timedelta(0)
-            RING_SECONDS.labels(service).observe(ring.total_seconds())
+            uow.after_commit(partial(RING_SECONDS.labels(service).observe, ring.total_seconds()))
             uow.emit(
                 contract.CallAnswered(
                     call_id=call.call_id,
@@ -107,7 +108,7 @@ async def _on_call_event(
     elif isinstance(raised, h.CallMissed):
         return await _open_callback(uow, call, raised)
     elif isinstance(raised, h.CallEnded):
-        CALLS.labels(service, raised.outcome.value).inc()
+        uow.after_commit(CALLS.labels(service, raised.outcome.value).inc)
         if call.customer_id:
             await tickets.note_contact(
                 uow,
@@ -256,7 +257,7 @@ async def callback_due(uow: UnitOfWork, timer: Timer) -> None:
                 level=raised.level,
                 to_owner=raised.to_owner,
             )
-    CALLBACKS_ESCALATED.labels(uow.db.service).inc()
+    uow.after_commit(CALLBACKS_ESCALATED.labels(uow.db.service).inc)
 
 
 # --- a ticket opened on a call -------------------------------------------------------------------

@@ -93,7 +93,7 @@ async def quarantine(
         source=source[:200],
     )
     _emit_quarantined(uow, item_id, channel, rejected, source=source, received_at=received_at)
-    QUARANTINED.labels(uow.db.service, channel, rejected.code[:64]).inc()
+    uow.after_commit(QUARANTINED.labels(uow.db.service, channel, rejected.code[:64]).inc)
     return Quarantined(item_id, rejected.code, rejected.reason)
 
 
@@ -121,7 +121,7 @@ async def hold_again(uow: UnitOfWork, item_id: str, rejected: Rejected, *, actor
         reason_code=rejected.code,
         reason=rejected.reason[:300],
     )
-    QUARANTINED.labels(uow.db.service, row["channel"], rejected.code[:64]).inc()
+    uow.after_commit(QUARANTINED.labels(uow.db.service, row["channel"], rejected.code[:64]).inc)
     return Quarantined(item_id, rejected.code, rejected.reason)
 
 
@@ -155,7 +155,7 @@ async def mark_released(uow: UnitOfWork, row: dict[str, Any], *, actor: Actor, r
         entity_id=row["id"],
         outcome=resolution,
     )
-    QUARANTINE_RESOLVED.labels(uow.db.service, "release", "processed").inc()
+    uow.after_commit(QUARANTINE_RESOLVED.labels(uow.db.service, "release", "processed").inc)
 
 
 async def mark_refused_again(
@@ -180,7 +180,7 @@ async def mark_refused_again(
         reason_code=rejected.code,
         reason=rejected.reason[:300],
     )
-    QUARANTINE_RESOLVED.labels(uow.db.service, "release", "refused_again").inc()
+    uow.after_commit(QUARANTINE_RESOLVED.labels(uow.db.service, "release", "refused_again").inc)
 
 
 async def discard(
@@ -204,7 +204,7 @@ async def discard(
     uow.audit(
         actor=actor.ref, action="quarantine.discarded", entity_type=ENTITY, entity_id=item_id, reason=reason
     )
-    QUARANTINE_RESOLVED.labels(uow.db.service, "discard", "discarded").inc()
+    uow.after_commit(QUARANTINE_RESOLVED.labels(uow.db.service, "discard", "discarded").inc)
     return dict(await store.get_quarantine(uow, item_id))
 
 

@@ -36,6 +36,12 @@ class Released:
     reason_code: str | None = None
 
 
+class _RefusedAgain(Exception):
+    def __init__(self, outcome: email_ops.EmailOutcome) -> None:
+        super().__init__(outcome.reason_code)
+        self.outcome = outcome
+
+
 async def release(db: Database, item_id: str, *, actor: Actor, if_match: str | None = None) -> Released:
     settings = channel_settings(db.service)
     async with db.transaction() as uow:
@@ -78,19 +84,16 @@ async def _process(
         email_source = email_ops.EmailSource(
             "quarantine", mailbox=context.get("mailbox"), envelope_from=context.get("envelope_from")
         )
-        savepoint = await uow.conn.begin_nested()
-        outcome = await email_ops.record_email(
-            uow,
-            parsed,
-            raw,
-            email_source,
-            settings,
-            received_at=received_at,
-        )
-        if outcome.status == "quarantined":
-            await savepoint.rollback()
-            return Rejected(outcome.reason_code or "refused", outcome.reason or "refused again", raw)
-        await savepoint.commit()
+        try:
+            async with uow.savepoint():  # refused again: whatever recording staged is undone with it
+                outcome = await email_ops.record_email(
+                    uow, parsed, raw, email_source, settings, received_at=received_at
+                )
+                if outcome.status == "quarantined":
+                    raise _RefusedAgain(outcome)
+        except _RefusedAgain as refused:
+            again = refused.outcome
+            return Rejected(again.reason_code or "refused", again.reason or "refused again", raw)
         return _email_resolution(outcome)
     if channel == "fax" and source.startswith("fax:"):
         fax_id = str(context.get("fax_id") or source.removeprefix("fax:"))
