@@ -1,6 +1,7 @@
 """The channels' background tasks, run by the process that has the ``scheduler`` role:
 
-- ``poll_mailboxes``: the IMAP mailboxes of ``INTAKE_IMAP_MAILBOXES``, every ``INTAKE_IMAP_INTERVAL_SECONDS``;
+- ``poll_mailboxes``: the IMAP mailboxes of ``INTAKE_IMAP_MAILBOXES``, every ``INTAKE_IMAP_INTERVAL_SECONDS``,
+  each by one replica at a time (the holder of its lease);
 - ``receive_smtp``: the SMTP receiver on ``INTAKE_SMTP_RECEIVER_PORT`` (when set);
 - ``read_faxes``: OCR of stored faxes, ``INTAKE_OCR_CONCURRENCY`` at a time, woken when a fax arrives.
 
@@ -15,11 +16,13 @@ import asyncio
 import contextlib
 import logging
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
 from intake.channels.email import (
+    ImapMailbox,
     ImapPoller,
     MailboxMessage,
     ReceivedMessage,
@@ -32,6 +35,7 @@ from intake.channels.settings import channel_settings
 from intake.operations.channels.email import EmailSource, receive_email
 from intake.operations.channels.fax import claim_fax, read_fax
 from intake.store import channels as store
+from kit.leases import new_holder
 
 if TYPE_CHECKING:
     from kit.runtime import Runtime
@@ -56,10 +60,24 @@ def smtp_receiver_port(service: str) -> int | None:
 
 
 async def poll_mailboxes(runtime: Runtime) -> None:
+    """Poll the mailboxes this replica holds the lease of: one replica at a time polls each mailbox, and
+    another takes over when it stops (at once) or dies (when its lease runs out)."""
     settings = channel_settings(runtime.name)
     mailboxes = settings.mailboxes()
     if not mailboxes:
         return
+    lease = timedelta(seconds=2 * settings.imap_interval_seconds + 60)
+    holder, held = new_holder(), set[str]()
+
+    async def ours(mailbox: ImapMailbox) -> bool:
+        try:
+            async with runtime.db.transaction() as uow:
+                taken = await store.take_mailbox(uow, mailbox.name, holder=holder, until=uow.now() + lease)
+        except (DBAPIError, OSError) as exc:
+            log.warning("mailbox %s not polled: %s", mailbox.name, type(exc).__name__)
+            return False
+        (held.add if taken else held.discard)(mailbox.name)
+        return taken
 
     async def sink(message: MailboxMessage) -> None:
         source = EmailSource(
@@ -77,7 +95,19 @@ async def poll_mailboxes(runtime: Runtime) -> None:
             )
         await receive_email(runtime.db, message.raw, source, received_at=runtime.clock.now(), refused=refused)
 
-    await ImapPoller(mailboxes, sink, interval_seconds=settings.imap_interval_seconds).run()
+    try:
+        await ImapPoller(mailboxes, sink, interval_seconds=settings.imap_interval_seconds, gate=ours).run()
+    finally:
+        await _give_up(runtime, holder, held)
+
+
+async def _give_up(runtime: Runtime, holder: str, mailboxes: set[str]) -> None:
+    """On the way out: let the mailboxes go, so another replica polls them at its next round."""
+    with contextlib.suppress(DBAPIError, OSError, TimeoutError):
+        async with asyncio.timeout(5):
+            async with runtime.db.transaction() as uow:
+                for name in sorted(mailboxes):
+                    await store.give_up_mailbox(uow, name, holder=holder)
 
 
 async def receive_smtp(runtime: Runtime) -> None:

@@ -16,6 +16,7 @@ from intake.domain.callbacks import CallBackAttempt, CallBackOutcome, CallBackSt
 from intake.domain.cti import CallDirection, CtiEventKind, HangupCause
 from intake.domain.hotline import Call
 from intake.tables import channels as t
+from kit import leases
 from kit.copies import insert_new
 from kit.db import UnitOfWork
 from kit.domain import Conflict, NotFound
@@ -597,3 +598,14 @@ async def repoint_customer(uow: UnitOfWork, *, absorbed_id: str, survivor_id: st
         await uow.conn.execute(
             update(table).where(table.c.customer_id == absorbed_id).values(customer_id=survivor_id)
         )
+
+
+# --- mailbox leases ---------------------------------------------------------------------------------------
+
+
+async def take_mailbox(uow: UnitOfWork, mailbox: str, *, holder: str, until: datetime) -> bool:
+    return await leases.take(uow, t.mailbox_leases, f"imap:{mailbox}", holder=holder, until=until)
+
+
+async def give_up_mailbox(uow: UnitOfWork, mailbox: str, *, holder: str) -> None:
+    await leases.give_up(uow, t.mailbox_leases, f"imap:{mailbox}", holder=holder)

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from intake.tables.base import metadata
+from kit.leases import define_lease_table
 from kit.tables import UtcDateTime
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "email_sources",
     "emails",
     "faxes",
+    "mailbox_leases",
     "metadata",
     "outbound_mail",
     "quarantine",
@@ -243,3 +245,6 @@ quarantine = Table(
 )
 Index("ix_quarantine_status_quarantined_at", quarantine.c.status, quarantine.c.quarantined_at)
 Index("ix_quarantine_raw_sha256", quarantine.c.raw_sha256)
+
+#: Which replica polls which IMAP mailbox now (one at a time; see kit.leases).
+mailbox_leases = define_lease_table(metadata, "mailbox_leases")

@@ -29,7 +29,7 @@ from intake_channels_harness import (
     smtp_peer,
 )
 
-from intake.channels.email import InboundEmail, parse_email
+from intake.channels.email import InboundEmail, imap_poller, parse_email
 from intake.channels.workers import smtp_receiver_port
 
 pytestmark = pytest.mark.integration
@@ -402,3 +402,40 @@ async def test_a_quarantined_message_is_released_after_the_limit_is_raised_or_di
     ]
     forbidden = await served.client.get(f"{intake.prefix}/quarantine", headers=intake.auth(*AGENT))
     assert forbidden.status_code == 403
+
+
+async def test_one_replica_at_a_time_polls_a_mailbox_and_another_takes_over_when_it_stops(
+    intake: IntakeUnderTest, imap_server: Any, peer: SmtpPeer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = f"support-{uuid.uuid4().hex[:6]}"
+    settings = channel_settings(intake, imap_server, peer)
+    settings["imap_mailboxes"][0]["username"] = user
+    intake.configure(**settings)
+    polls: list[int] = []  # which replica polled, in order (each replica's poller has its own sink)
+    original = imap_poller.poll_mailbox
+
+    async def counted(mailbox: Any, sink: Any) -> Any:
+        polls.append(id(sink))
+        return await original(mailbox, sink)
+
+    monkeypatch.setattr(imap_poller, "poll_mailbox", counted)
+    second = intake.serve()
+    async with intake.serve():
+        await eventually(lambda: len(polls), until=lambda n: n >= 1, what="the first replica to poll")
+        await second.__aenter__()
+        await eventually(lambda: len(polls), until=lambda n: n >= 6, what="more rounds with both running")
+        assert len(set(polls)) == 1  # the second replica never polled while the first held the lease
+        holder = polls[0]
+    try:
+        message_id = f"<{uuid.uuid4().hex}@example.com>"
+        append_to_mailbox(
+            imap_server, user, mail("late@example.com", "After the switch", "Hello.", message_id=message_id)
+        )
+        await eventually(
+            lambda: [p for p in polls if p != holder], until=bool, what="the second replica to take over"
+        )
+        await eventually(
+            lambda: unseen_in_mailbox(imap_server, user), until=lambda n: n == 0, what="the mail"
+        )
+    finally:
+        await second.__aexit__(None, None, None)

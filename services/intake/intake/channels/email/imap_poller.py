@@ -76,6 +76,8 @@ class PollReport:
 
 
 MailboxSink = Callable[[MailboxMessage], Awaitable[None]]
+MailboxGate = Callable[[ImapMailbox], Awaitable[bool]]
+"""Asked before each poll of a mailbox: whether this process polls it now (one replica at a time)."""
 
 
 async def poll_mailbox(mailbox: ImapMailbox, sink: MailboxSink) -> PollReport:
@@ -110,25 +112,41 @@ async def poll_mailbox(mailbox: ImapMailbox, sink: MailboxSink) -> PollReport:
     return PollReport(mailbox.name, delivered, failed)
 
 
-async def poll_mailboxes(mailboxes: Sequence[ImapMailbox], sink: MailboxSink) -> list[PollReport]:
-    """Poll several mailboxes concurrently; one failing mailbox does not hold up the others."""
-    return list(await asyncio.gather(*(poll_mailbox(mailbox, sink) for mailbox in mailboxes)))
+async def poll_mailboxes(
+    mailboxes: Sequence[ImapMailbox], sink: MailboxSink, gate: MailboxGate | None = None
+) -> list[PollReport]:
+    """Poll several mailboxes concurrently (those ``gate`` lets through); one failing mailbox does not hold
+    up the others."""
+
+    async def gated(mailbox: ImapMailbox) -> PollReport | None:
+        if gate is not None and not await gate(mailbox):
+            return None
+        return await poll_mailbox(mailbox, sink)
+
+    reports = await asyncio.gather(*(gated(mailbox) for mailbox in mailboxes))
+    return [report for report in reports if report is not None]
 
 
 class ImapPoller:
     """Polls its mailboxes every ``interval_seconds`` until ``stop`` is called (or the task is cancelled)."""
 
     def __init__(
-        self, mailboxes: Sequence[ImapMailbox], sink: MailboxSink, *, interval_seconds: float = 60.0
+        self,
+        mailboxes: Sequence[ImapMailbox],
+        sink: MailboxSink,
+        *,
+        interval_seconds: float = 60.0,
+        gate: MailboxGate | None = None,
     ) -> None:
         self._mailboxes = tuple(mailboxes)
         self._sink = sink
         self._interval = interval_seconds
+        self._gate = gate
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
         while not self._stopping.is_set():
-            await poll_mailboxes(self._mailboxes, self._sink)
+            await poll_mailboxes(self._mailboxes, self._sink, self._gate)
             try:  # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
                 async with asyncio.timeout(self._interval):
                     await self._stopping.wait()
