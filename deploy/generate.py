@@ -102,6 +102,37 @@ def sizing(service: str, kind: str) -> Sizing:
     return SIZING_OVERRIDES.get((service, kind), DEFAULT_SIZING[kind])
 
 
+@dataclass(frozen=True)
+class Listener:
+    """A TCP port a process kind listens on besides HTTP, opened by its settings."""
+
+    name: str  # the container port's name
+    port: int
+    public_port: int  # where the outside world connects (the k8s Service, the compose host port)
+    settings: tuple[tuple[str, str], ...]  # what opens it in the process
+    purpose: str
+
+
+# intake's worker receives mail over SMTP: MX delivery and fax-to-email gateways. It is a worker
+# listener (the scheduler role runs it), so every worker replica takes mail; each message is recorded
+# once by its Message-ID, whichever replica took it.
+LISTENERS = {
+    ("intake", "worker"): (
+        Listener(
+            name="smtp",
+            port=2525,
+            public_port=25,
+            settings=(("INTAKE_SMTP_RECEIVER_PORT", "2525"), ("INTAKE_SMTP_RECEIVER_HOST", "0.0.0.0")),
+            purpose="inbound mail: MX delivery and fax-to-email gateways",
+        ),
+    ),
+}
+
+
+def listeners(service: str, kind: str) -> tuple[Listener, ...]:
+    return LISTENERS.get((service, kind), ())
+
+
 # --------------------------------------------------------------------------------------------------
 # YAML output: block style, keys in the order written, and only the anchors asked for.
 # --------------------------------------------------------------------------------------------------
@@ -249,11 +280,13 @@ def compose(services: Sequence[str]) -> str:
             **hardened(),
         }
         for kind, roles in (("api", API_ROLES), ("worker", WORKER_ROLES)):
+            extra = listeners(svc, kind)
+            opened = {name: value for listener in extra for name, value in listener.settings}
             entries[f"{svc}-{kind}"] = {
                 "image": tagged,
                 "pull_policy": "never",  # built by migrate-<service>, which shares the image
                 "command": ["serve", svc, "--port", str(PORT), "--roles", roles],
-                "environment": common_env,
+                "environment": {**common_env, **opened} if opened else common_env,
                 "depends_on": {
                     "postgres": {"condition": "service_healthy"},
                     "rabbitmq": {"condition": "service_healthy"},
@@ -264,6 +297,8 @@ def compose(services: Sequence[str]) -> str:
                 "stop_grace_period": "30s",
                 **hardened(),
             }
+            if extra:  # published on the host (e.g. port 25 mapped here, or an MX relay in front)
+                entries[f"{svc}-{kind}"]["ports"] = [f"{x.port}:{x.port}" for x in extra]
     entries["gateway"] = {
         "image": GATEWAY_IMAGE,
         "volumes": ["./gateway/nginx.conf:/etc/nginx/nginx.conf:ro"],
@@ -431,7 +466,12 @@ def service_container(service: str, kind: str, args: list[str], size: Sizing) ->
     }
     if kind == "migration":
         return container
-    container["ports"] = [{"name": "http", "containerPort": PORT}]
+    container["ports"] = [{"name": "http", "containerPort": PORT}] + [
+        {"name": x.name, "containerPort": x.port} for x in listeners(service, kind)
+    ]
+    opened = [{"name": name, "value": value} for x in listeners(service, kind) for name, value in x.settings]
+    if opened:
+        container["env"] = opened
     container["startupProbe"] = {**http_get("/healthz"), "periodSeconds": 2, "failureThreshold": 60}
     container["livenessProbe"] = {
         **http_get("/healthz"),
@@ -614,9 +654,32 @@ def k8s_api(service: str) -> str:
     )
 
 
+def listener_service(service: str, kind: str, listener: Listener) -> dict[str, Any]:
+    """A LoadBalancer for a listener reached from outside the cluster; ``Local`` keeps the client's
+    address (mail servers are judged by it) and sends traffic only to nodes running a replica."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {
+            "name": f"{service}-{listener.name}",
+            "labels": labels(service, kind),
+            "annotations": {"aftersales/purpose": listener.purpose},
+        },
+        "spec": {
+            "type": "LoadBalancer",
+            "externalTrafficPolicy": "Local",
+            "selector": {"app.kubernetes.io/name": service, "app.kubernetes.io/component": kind},
+            "ports": [
+                {"name": listener.name, "port": listener.public_port, "targetPort": listener.name}
+            ],
+        },
+    }
+
+
 def k8s_worker(service: str) -> str:
     return yaml_file(
         deployment(service, "worker", WORKER_ROLES),
+        *(listener_service(service, "worker", x) for x in listeners(service, "worker")),
         autoscaler(service, "worker"),
         disruption_budget(service, "worker"),
         comment=(

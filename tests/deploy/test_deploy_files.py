@@ -131,7 +131,29 @@ def test_every_service_process_shares_one_environment_with_a_database_per_servic
     ]
     assert len(processes) == 3 * len(SERVICE_NAMES)
     for name in processes:
-        assert compose["services"][name]["environment"] == common, name
+        environment = compose["services"][name]["environment"]
+        assert {k: v for k, v in environment.items() if k in common} == common, name
+        opened = {k: v for k, v in environment.items() if k not in common}
+        assert opened == ({} if name != "intake-worker" else SMTP_RECEIVER), name
+
+
+SMTP_RECEIVER = {"INTAKE_SMTP_RECEIVER_PORT": "2525", "INTAKE_SMTP_RECEIVER_HOST": "0.0.0.0"}
+
+
+def test_intake_workers_take_inbound_mail_on_a_published_smtp_port(compose: dict[str, Any]) -> None:
+    """MX delivery and fax-to-email gateways reach intake's SMTP receiver: compose publishes it on the
+    host, k8s puts a LoadBalancer on port 25 in front of the worker pods, which open it on every address."""
+    assert compose["services"]["intake-worker"]["ports"] == ["2525:2525"]
+    assert "ports" not in compose["services"]["intake-api"]
+    documents = list(yaml.safe_load_all((DEPLOY / "k8s" / "intake" / "worker.yaml").read_text()))
+    [worker] = [d for d in documents if d["kind"] == "Deployment"]
+    [container] = worker["spec"]["template"]["spec"]["containers"]
+    assert {"name": "smtp", "containerPort": 2525} in container["ports"]
+    assert {e["name"]: e["value"] for e in container["env"]} == SMTP_RECEIVER
+    [service] = [d for d in documents if d["kind"] == "Service"]
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["selector"] == worker["spec"]["selector"]["matchLabels"]
+    assert service["spec"]["ports"] == [{"name": "smtp", "port": 25, "targetPort": "smtp"}]
 
 
 def test_compose_holds_no_secret_only_required_placeholders() -> None:
