@@ -8,7 +8,6 @@ from intake.api import routers
 from intake.channels.settings import environment_channel_settings
 from intake.channels.workers import BACKGROUND as CHANNEL_LISTENERS
 from intake.handlers import handlers
-from intake.operations.channels.email import SEND_ACKNOWLEDGMENT, send_due_acknowledgment
 from intake.operations.channels.hotline import CALLBACK_DUE, callback_due
 from intake.operations.sla import fire_sla_timer
 from intake.settings import intake_settings
@@ -20,7 +19,7 @@ from kit.service import ServiceDefinition
 # every SLA timer re-checks the ticket's clocks as they are now before warning or escalating
 timers: dict[str, TimerHandler] = {SLA_TIMER: fire_sla_timer}
 # channels: overdue call-backs go to the supervisors; acknowledgment emails are sent (and retried)
-timers |= {CALLBACK_DUE: callback_due, SEND_ACKNOWLEDGMENT: send_due_acknowledgment}
+timers |= {CALLBACK_DUE: callback_due}
 
 service = ServiceDefinition(
     name="intake",

@@ -3,7 +3,8 @@
 - ``poll_mailboxes``: the IMAP mailboxes of ``INTAKE_IMAP_MAILBOXES``, every ``INTAKE_IMAP_INTERVAL_SECONDS``,
   each by one replica at a time (the holder of its lease);
 - ``receive_smtp``: the SMTP receiver on ``INTAKE_SMTP_RECEIVER_PORT`` (when set);
-- ``read_faxes``: OCR of stored faxes, ``INTAKE_OCR_CONCURRENCY`` at a time, woken when a fax arrives.
+- ``read_faxes``: OCR of stored faxes, ``INTAKE_OCR_CONCURRENCY`` at a time, woken when a fax arrives;
+- ``send_acknowledgments``: the acknowledgments due, over SMTP, woken when one is queued.
 
 Each message goes through :func:`intake.operations.channels.email.receive_email`, which records it
 once or quarantines it; only an unreachable database makes it fail, and then the mailbox keeps the
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError
 
+from intake.channels import wakers
 from intake.channels.email import (
     ImapMailbox,
     ImapPoller,
@@ -32,7 +34,13 @@ from intake.channels.email import (
 from intake.channels.metrics import QUARANTINE_HELD
 from intake.channels.outcome import Rejected
 from intake.channels.settings import channel_settings
-from intake.operations.channels.email import EmailSource, receive_email
+from intake.operations.channels.email import (
+    MAILER_LOOP,
+    EmailSource,
+    claim_acknowledgment,
+    deliver_acknowledgment,
+    receive_email,
+)
 from intake.operations.channels.fax import claim_fax, read_fax
 from intake.store import channels as store
 from kit.leases import new_holder
@@ -42,16 +50,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_fax_wakers: dict[str, asyncio.Event] = {}
 _smtp_ports: dict[str, int] = {}
 _GAUGE_EVERY = 15.0
 
 
+FAX_READER = "fax-reader"
+
+
 def wake_fax_reader(service: str) -> None:
     """A fax was stored: the reader of this process (if it runs one) looks at once, not at its next poll."""
-    waker = _fax_wakers.get(service)
-    if waker is not None:
-        waker.set()
+    wakers.wake(service, FAX_READER)
 
 
 def smtp_receiver_port(service: str) -> int | None:
@@ -139,7 +147,7 @@ async def receive_smtp(runtime: Runtime) -> None:
 
 async def read_faxes(runtime: Runtime) -> None:
     settings = channel_settings(runtime.name)
-    waker = _fax_wakers.setdefault(runtime.name, asyncio.Event())
+    waker = wakers.waiter(runtime.name, FAX_READER)
     reading: set[asyncio.Task[None]] = set()
     gauge_at = 0.0
     try:
@@ -165,7 +173,7 @@ async def read_faxes(runtime: Runtime) -> None:
     finally:
         for task in reading:
             task.cancel()
-        _fax_wakers.pop(runtime.name, None)
+        wakers.forget(runtime.name, FAX_READER)
 
 
 async def _read_one(runtime: Runtime, fax_id: str, document: bytes, *, waker: asyncio.Event) -> None:
@@ -187,4 +195,24 @@ async def _report_held(runtime: Runtime) -> None:
         QUARANTINE_HELD.labels(runtime.name, channel).set(held.get(channel, 0))
 
 
-BACKGROUND = (poll_mailboxes, receive_smtp, read_faxes)
+async def send_acknowledgments(runtime: Runtime) -> None:
+    """Send the acknowledgments that are due, one at a time, each outside any transaction; woken when one
+    is queued, otherwise looking every ``INTAKE_CHANNEL_POLL_INTERVAL`` (retries come due by the clock)."""
+    waker = wakers.waiter(runtime.name, MAILER_LOOP)
+    try:
+        while True:
+            waker.clear()
+            try:
+                settings = channel_settings(runtime.name)
+                while (claimed := await claim_acknowledgment(runtime.db, settings)) is not None:
+                    await deliver_acknowledgment(runtime.db, *claimed, settings)
+            except (DBAPIError, OSError) as exc:
+                log.warning("acknowledgment sender paused: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(channel_settings(runtime.name).channel_poll_interval):
+                    await waker.wait()
+    finally:
+        wakers.forget(runtime.name, MAILER_LOOP)
+
+
+BACKGROUND = (poll_mailboxes, receive_smtp, read_faxes, send_acknowledgments)

@@ -439,6 +439,24 @@ async def lock_outbound(uow: UnitOfWork, outbound_id: str) -> RowMapping | None:
     return await _first(uow, query)
 
 
+async def claim_outbound(uow: UnitOfWork, *, now: datetime, lease_until: datetime) -> RowMapping | None:
+    """The next acknowledgment due to be sent, leased to the caller until ``lease_until`` so other
+    replicas leave it alone (and take it again should the caller die meanwhile)."""
+    c = t.outbound_mail.c
+    query = (
+        select(t.outbound_mail)
+        .where(c.status == "pending", c.next_attempt_at <= now)
+        .order_by(c.next_attempt_at, c.id)
+        .limit(1)
+    )
+    if uow.conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = await _first(uow, query)
+    if row is not None:
+        await update_outbound(uow, row["id"], {"next_attempt_at": lease_until})
+    return row
+
+
 async def update_outbound(uow: UnitOfWork, outbound_id: str, values: dict[str, Any]) -> None:
     await uow.conn.execute(
         update(t.outbound_mail).where(t.outbound_mail.c.id == outbound_id).values(**values)

@@ -184,8 +184,11 @@ outbound_mail = Table(
     Column("last_error", String(300), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("sent_at", UtcDateTime(), nullable=True),
+    # pending: when the mailer tries next (or when the lease of the attempt under way runs out)
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
 )
 Index("ix_outbound_mail_ticket_id", outbound_mail.c.ticket_id)
+Index("ix_outbound_mail_due", outbound_mail.c.status, outbound_mail.c.next_attempt_at)
 
 faxes = Table(
     "faxes",

@@ -264,9 +264,14 @@ async def test_an_acknowledgment_the_server_refuses_for_now_is_sent_later(
     assert pending.json()["acknowledgment"]["last_error"] == "recipient refused"
 
     peer.reply = "250 OK"
-    served.clock.advance(timedelta(minutes=2))
-    await served.runtime.scheduler.run_due()
-    sent = await served.client.get(f"{intake.prefix}/emails/{email_id}", headers=intake.auth(*AGENT))
+    await asyncio.sleep(0.5)  # the sender looks again meanwhile: not due yet, nothing is sent
+    assert len(peer.received) == sent_before
+    served.clock.advance(timedelta(minutes=2))  # past the first back-off (1 minute)
+    sent = await eventually(
+        lambda: served.client.get(f"{intake.prefix}/emails/{email_id}", headers=intake.auth(*AGENT)),
+        until=lambda r: r.json()["acknowledgment"]["status"] != "pending",
+        what="the second attempt",
+    )
     assert sent.json()["acknowledgment"]["status"] == "sent"
     assert sent.json()["acknowledgment"]["attempts"] == 2
     assert len(peer.received) == sent_before + 1
@@ -439,3 +444,36 @@ async def test_one_replica_at_a_time_polls_a_mailbox_and_another_takes_over_when
         )
     finally:
         await second.__aexit__(None, None, None)
+
+
+BREACHED = "intake.ticket.sla_breached.v1"
+
+
+async def test_a_mail_server_that_never_answers_holds_up_no_timer(
+    intake: IntakeUnderTest, imap_server: Any, peer: SmtpPeer
+) -> None:
+    """Acknowledgments are sent outside the scheduler: while one waits on a silent mail server, the SLA
+    timers of the ticket it acknowledges still fire when due."""
+    connected = asyncio.Event()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connected.set()
+        await reader.read()  # never greets, never answers
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    intake.configure(**channel_settings(intake, imap_server, peer, smtp_port=port, smtp_timeout_seconds=60))
+    try:
+        async with intake.serve() as served:
+            response = await upload(served, intake, mail("ida@example.com", "Oven cold", "It will not heat."))
+            assert response.status_code == 201, response.text
+            email_id = response.json()["email_id"]
+            await asyncio.wait_for(connected.wait(), 10)  # the sender is stuck on the silent server
+            served.clock.advance(timedelta(days=2))
+            fired = await asyncio.wait_for(served.runtime.scheduler.run_due(), 10)
+            assert fired >= 1  # the ticket's SLA timers, due long ago
+            email = await served.client.get(f"{intake.prefix}/emails/{email_id}", headers=intake.auth(*AGENT))
+            assert email.json()["acknowledgment"]["status"] == "pending"  # still waiting on the server
+            await intake.next_event(of_type(BREACHED, ticket_id=email.json()["ticket_id"]))
+    finally:
+        server.close()

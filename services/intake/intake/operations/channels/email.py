@@ -18,13 +18,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
+from functools import partial
 from typing import Literal
 
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from intake.channels import Rejected
+from intake.channels import Rejected, wakers
 from intake.channels.email import (
     Classification,
+    DeliveryResult,
     InboundEmail,
     MailKind,
     build_acknowledgment,
@@ -43,13 +46,11 @@ from intake.operations.channels import fax as fax_ops
 from intake.operations.channels import tickets
 from intake.operations.channels.quarantine import quarantine
 from intake.store import channels as store
-from kit import scheduler
 from kit.db import Database, UnitOfWork
-from kit.scheduler import Timer
 
 log = logging.getLogger(__name__)
 
-SEND_ACKNOWLEDGMENT = "intake.email.acknowledge"
+MAILER_LOOP = "mailer"  # the background loop that sends acknowledgments (intake.channels.workers)
 MAILER = Actor.system("email")
 EmailStatus = Literal[
     "ticket_opened", "threaded", "not_a_request", "fax", "duplicate", "quarantined", "processing"
@@ -409,16 +410,11 @@ async def _queue_acknowledgment(
             "raw": message.as_bytes(),
             "status": "pending" if configured else "not_configured",
             "attempts": 0,
+            "next_attempt_at": uow.now() if configured else None,
         },
     )
     if configured:
-        await scheduler.schedule(
-            uow,
-            kind=SEND_ACKNOWLEDGMENT,
-            key=f"{outbound_id}:0",
-            due_at=uow.now(),
-            payload={"id": outbound_id},
-        )
+        uow.after_commit(partial(wakers.wake, uow.db.service, MAILER_LOOP))
     else:
         uow.after_commit(ACKNOWLEDGMENTS.labels(uow.db.service, "not_configured").inc)
 
@@ -428,44 +424,66 @@ def retry_delay(attempt: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempt - 1, 0), 60))
 
 
-async def send_due_acknowledgment(uow: UnitOfWork, timer: Timer) -> None:
-    """Deliver one queued acknowledgment. A temporary failure is tried again later (a new timer); a
-    permanent one, or too many, is recorded as failed. Intake never waits for this."""
-    outbound_id = str(timer.payload.get("id") or timer.key.split(":")[0])
-    row = await store.lock_outbound(uow, outbound_id)
-    if row is None or row["status"] != "pending":
-        return
-    settings = channel_settings(uow.db.service)
+async def claim_acknowledgment(db: Database, settings: ChannelSettings) -> tuple[str, bytes] | None:
+    """The next acknowledgment due and its message, leased to this sender for longer than one attempt
+    can take; None when none is due."""
+    async with db.transaction() as uow:
+        now = uow.now()
+        lease = timedelta(seconds=settings.smtp_timeout_seconds * 3 + 60)
+        row = await store.claim_outbound(uow, now=now, lease_until=now + lease)
+        return None if row is None else (row["id"], bytes(row["raw"]))
+
+
+async def deliver_acknowledgment(
+    db: Database, outbound_id: str, raw: bytes, settings: ChannelSettings
+) -> str:
+    """Submit one acknowledgment over SMTP, outside any transaction (a slow or absent mail server holds
+    no connection and delays nothing else), then record how it went: sent; a temporary failure tried
+    again later; a permanent one, or too many, failed. Its status afterwards."""
     smtp = settings.smtp()
-    service = uow.db.service
-    if smtp is None:
-        await store.update_outbound(uow, outbound_id, {"status": "not_configured"})
+    result = None
+    if smtp is not None:
+        message = email_parser.message_from_bytes(raw, policy=default_policy)
+        assert isinstance(message, EmailMessage)
+        result = await send_acknowledgment(message, smtp)
+    async with db.transaction() as uow:
+        row = await store.lock_outbound(uow, outbound_id)
+        if row is None or row["status"] != "pending":
+            return "gone" if row is None else str(row["status"])
+        return await _record_attempt(uow, row, result, settings)
+
+
+async def _record_attempt(
+    uow: UnitOfWork, row: RowMapping, result: DeliveryResult | None, settings: ChannelSettings
+) -> str:
+    outbound_id, service, now = row["id"], uow.db.service, uow.now()
+    if result is None:
+        await store.update_outbound(uow, outbound_id, {"status": "not_configured", "next_attempt_at": None})
         uow.after_commit(ACKNOWLEDGMENTS.labels(service, "not_configured").inc)
-        return
-    message = email_parser.message_from_bytes(bytes(row["raw"]), policy=default_policy)
-    assert isinstance(message, EmailMessage)
-    result = await send_acknowledgment(message, smtp)
+        return "not_configured"
     attempts = row["attempts"] + 1
-    now = uow.now()
     if result.delivered:
         await store.update_outbound(
-            uow, outbound_id, {"status": "sent", "attempts": attempts, "sent_at": now}
+            uow,
+            outbound_id,
+            {"status": "sent", "attempts": attempts, "sent_at": now, "next_attempt_at": None},
         )
         await tickets.mark_acknowledged(uow, ticket_id=row["ticket_id"], at=now, actor=MAILER)
         uow.after_commit(ACKNOWLEDGMENTS.labels(service, "sent").inc)
-        return
+        return "sent"
+    error = result.detail[:300]
     if result.permanent or attempts >= settings.ack_max_attempts:
         await store.update_outbound(
-            uow, outbound_id, {"status": "failed", "attempts": attempts, "last_error": result.detail[:300]}
+            uow,
+            outbound_id,
+            {"status": "failed", "attempts": attempts, "last_error": error, "next_attempt_at": None},
         )
         uow.after_commit(ACKNOWLEDGMENTS.labels(service, "failed").inc)
-        return
-    await store.update_outbound(uow, outbound_id, {"attempts": attempts, "last_error": result.detail[:300]})
-    await scheduler.schedule(
+        return "failed"
+    await store.update_outbound(
         uow,
-        kind=SEND_ACKNOWLEDGMENT,
-        key=f"{outbound_id}:{attempts}",
-        due_at=now + retry_delay(attempts),
-        payload={"id": outbound_id},
+        outbound_id,
+        {"attempts": attempts, "last_error": error, "next_attempt_at": now + retry_delay(attempts)},
     )
     uow.after_commit(ACKNOWLEDGMENTS.labels(service, "retry").inc)
+    return "pending"
