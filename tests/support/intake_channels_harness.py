@@ -98,7 +98,7 @@ class IntakeUnderTest(ServiceUnderTest):
 
     async def setup(self) -> None:
         self.configure()
-        await self.create_database(scheduler_interval=0.2, max_body_bytes=4 * 1024 * 1024)
+        await self.create_database(scheduler_interval=0.2)
         await self.observe()
 
     async def teardown(self) -> None:

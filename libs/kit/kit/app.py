@@ -65,6 +65,7 @@ def create_app(
             await runtime.stop()
 
     prefix = definition.prefix
+    route_limits = definition.body_limits(definition.name) if definition.body_limits else {}
     app = FastAPI(
         title=f"{definition.title} API",
         description=definition.description,
@@ -85,7 +86,10 @@ def create_app(
             expose_headers=["ETag", "X-Correlation-ID", "Idempotent-Replayed"],
         )
     app.add_middleware(
-        RequestContextMiddleware, service=definition.name, max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware,
+        service=definition.name,
+        max_body_bytes=settings.max_body_bytes,
+        route_body_bytes={prefix + path: limit for path, limit in route_limits.items()},
     )
     for router in definition.routers:
         app.include_router(router, prefix=prefix, responses=PROBLEM_RESPONSES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,10 +16,18 @@ CORRELATION_HEADER = b"x-correlation-id"
 
 
 class RequestContextMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_body_bytes: int,
+        route_body_bytes: Mapping[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body = max_body_bytes
+        self.route_body = dict(route_body_bytes or {})  # exact paths that take files: their own limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -29,14 +38,15 @@ class RequestContextMiddleware:
         traceparent = headers.get(b"traceparent", b"").decode("latin-1")[:200] or None
         started = time.perf_counter()
         status = 500
+        limit = self.route_body.get(scope["path"], self.max_body) if self.route_body else self.max_body
         with context.bind(correlation_id=correlation, traceparent=traceparent) as ctx:
             declared = headers.get(b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
                 response = problem_response(
                     None,
                     status=413,
                     code="payload-too-large",
-                    detail=f"The request body exceeds {self.max_body} bytes.",
+                    detail=f"The request body exceeds {limit} bytes.",
                 )
                 await response(scope, receive, send)
                 self._observe(scope, 413, started)
@@ -48,7 +58,7 @@ class RequestContextMiddleware:
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
-                    if received > self.max_body:
+                    if received > limit:
                         raise _TooLarge
                 return message
 
@@ -70,7 +80,7 @@ class RequestContextMiddleware:
                     None,
                     status=413,
                     code="payload-too-large",
-                    detail=f"The request body exceeds {self.max_body} bytes.",
+                    detail=f"The request body exceeds {limit} bytes.",
                 )
                 await response(scope, receive, send)
             finally:

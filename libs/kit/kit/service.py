@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +40,9 @@ class ServiceDefinition:
     #: the app, so a bad value stops it at start-up with pydantic's message instead of failing the first
     #: request, event or timer that needs the value.
     settings: Sequence[Callable[[], object]] = ()
+    #: Body limits of the routes that take files (``{"/emails": 26_000_000}``, paths under ``prefix``), asked
+    #: with the service's name when the app is built; every other request is held to ``MAX_BODY_BYTES``.
+    body_limits: Callable[[str], Mapping[str, int]] | None = None
     version: str = "1.0.0"
 
     @property

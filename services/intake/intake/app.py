@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from intake.api import routers
-from intake.channels.settings import environment_channel_settings
+from intake.channels.settings import channel_body_limits, environment_channel_settings
 from intake.channels.workers import BACKGROUND as CHANNEL_LISTENERS
 from intake.handlers import handlers
 from intake.operations.channels.hotline import CALLBACK_DUE, callback_due
@@ -18,7 +18,7 @@ from kit.service import ServiceDefinition
 
 # every SLA timer re-checks the ticket's clocks as they are now before warning or escalating
 timers: dict[str, TimerHandler] = {SLA_TIMER: fire_sla_timer}
-# channels: overdue call-backs go to the supervisors; acknowledgment emails are sent (and retried)
+# channels: overdue call-backs go to the supervisors
 timers |= {CALLBACK_DUE: callback_due}
 
 service = ServiceDefinition(
@@ -35,4 +35,5 @@ service = ServiceDefinition(
     timers=timers,
     background=CHANNEL_LISTENERS,
     settings=[intake_settings, environment_channel_settings],
+    body_limits=channel_body_limits,
 )

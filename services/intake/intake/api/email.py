@@ -101,7 +101,7 @@ def _attachment(row: RowMapping) -> AttachmentOut:
     description="The message is processed as if it had arrived by mail: recorded once (by Message-ID), "
     "threaded into its ticket or opening one, acknowledged. A message that breaks the input limits is "
     "kept in quarantine and refused with 422 (the problem names the quarantined item). Bodies above "
-    "MAX_BODY_BYTES are refused with 413 before they are read.",
+    "INTAKE_EMAIL_MAX_MESSAGE_BYTES + 1 MiB are refused with 413 before they are read.",
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -289,3 +289,18 @@ def channel_settings(service: str) -> ChannelSettings:
 def environment_channel_settings() -> ChannelSettings:
     """The channel settings read once from the environment (``INTAKE_…``)."""
     return ChannelSettings()
+
+
+#: What an uploaded email or a fax delivery may exceed its channel's limit by and still be read: enough
+#: to be kept in quarantine with its reason; a larger body is refused (413) before it is read.
+QUARANTINE_MARGIN = 1024 * 1024
+
+
+def channel_body_limits(service: str) -> dict[str, int]:
+    """The HTTP body limits of the routes that take messages and documents, from the channels' own limits
+    (every other intake route keeps ``MAX_BODY_BYTES``)."""
+    settings = channel_settings(service)
+    return {
+        "/emails": settings.email_max_message_bytes + QUARANTINE_MARGIN,
+        "/fax/inbound": settings.fax_webhook_limits().max_body_bytes + QUARANTINE_MARGIN,
+    }

@@ -340,6 +340,27 @@ async def test_hostile_mail_is_quarantined_with_its_reason_and_the_service_carri
     assert fine.status_code == 201
 
 
+async def test_the_email_upload_has_its_own_body_limit_and_other_routes_keep_theirs(
+    intake: IntakeUnderTest, served: Served
+) -> None:
+    """A message over the channel's limit but within its margin is read and quarantined with its reason,
+    even above MAX_BODY_BYTES (1 MiB); beyond the margin it is refused unread; a JSON route keeps 1 MiB."""
+    big = 1_100_000
+    head = f"From: big@example.com\r\nTo: {SUPPORT}\r\nSubject: photos\r\n\r\n".encode()
+    kept = await upload(served, intake, head + b"x" * big)
+    assert kept.status_code == 422, kept.text
+    assert kept.json()["type"].endswith("message-too-large")
+    refused = await upload(served, intake, head + b"x" * (LIMIT + 1024 * 1024))
+    assert refused.status_code == 413
+    assert refused.json()["type"] == "urn:aftersales:problem:payload-too-large"
+    ticket = await served.client.post(
+        f"{intake.prefix}/tickets",
+        json={"channel": "web", "type": "repair", "fault_description": "x" * big},
+        headers=intake.auth(*AGENT),
+    )
+    assert ticket.status_code == 413
+
+
 async def test_header_injection_and_broken_encodings_are_neutralised_and_the_request_still_taken(
     intake: IntakeUnderTest, served: Served
 ) -> None:
