@@ -151,28 +151,27 @@ def install_problem_handlers(app: FastAPI) -> None:
         if not is_transient(exc):
             return await _unhandled(request, exc)
         log.warning("database unavailable: %s", exc.__class__.__name__, extra={"path": request.url.path})
-        return problem_response(
-            request,
-            status=503,
-            code="unavailable",
-            detail="The service cannot reach its database right now; retry shortly.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return _retry_later(request, "unavailable", "The service cannot reach its database right now")
 
     async def _busy(request: Request, exc: Exception) -> JSONResponse:
         """Every connection of this process's pool stayed in use for ``DB_POOL_WAIT`` seconds."""
         log.warning("no database connection free in time", extra={"path": request.url.path})
-        return problem_response(
-            request,
-            status=503,
-            code="busy",
-            detail="The service is too busy to take this request now; retry shortly.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return _retry_later(request, "busy", "The service is too busy to take this request now")
 
     app.add_exception_handler(DBAPIError, _unavailable)
     app.add_exception_handler(PoolTimeout, _busy)
     app.add_exception_handler(OSError, _unavailable)  # connection refused/reset, timeouts
+
+
+def _retry_later(request: Request, code: str, why: str) -> JSONResponse:
+    """A 503 that a client retries after ``Retry-After`` seconds (safe with an ``Idempotency-Key``)."""
+    return problem_response(
+        request,
+        status=503,
+        code=code,
+        detail=f"{why}; retry shortly.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
