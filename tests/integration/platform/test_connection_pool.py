@@ -13,6 +13,7 @@ import httpx
 import pytest
 from infra import PG_ADMIN_DSN, create_database, drop_database, pg_url
 from ledger.app import make_service
+from started_app import started
 
 from kit.app import create_app
 from kit.auth import mint_token
@@ -27,17 +28,16 @@ async def ledger_api(tmp_path: Path, **settings: object) -> AsyncIterator[tuple[
     name = await create_database()
     config = Settings(data_dir=tmp_path, database_url=pg_url(name), environment="test", **settings)
     app = create_app(
-        make_service("ledger"), settings=config, broker=InProcessBroker(), roles={"api"}, migrate_on_start=True
+        make_service("ledger"),
+        settings=config,
+        broker=InProcessBroker(),
+        roles={"api"},
+        migrate_on_start=True,
     )
     token = mint_token(config, subject="agent-1", roles=["agent"])
     try:
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app),
-                base_url="http://t",
-                headers={"Authorization": f"Bearer {token}"},
-            ) as client:
-                yield client, name
+        async with started(app, token=token, base_url="http://t") as client:
+            yield client, name
     finally:
         await drop_database(name)
 
@@ -45,9 +45,7 @@ async def ledger_api(tmp_path: Path, **settings: object) -> AsyncIterator[tuple[
 async def _connections_to(database: str) -> int:
     admin = await asyncpg.connect(PG_ADMIN_DSN)
     try:
-        return int(
-            await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database)
-        )
+        return int(await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database))
     finally:
         await admin.close()
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from alembic import command
+from started_app import started
 
 from dispatch.app import service
 from kit import migrations
@@ -53,13 +54,8 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     settings = Settings(data_dir=tmp_path, relay_poll_interval=0.05, environment="test")
     app = create_app(service, settings=settings, clock=ManualClock(T0), broker=InProcessBroker())
     token = mint_token(settings, subject="dispatcher-1", roles=["dispatcher"])
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://embedded",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as c:
-            yield c
+    async with started(app, token=token) as c:
+        yield c
 
 
 async def test_the_embedded_service_stores_work_orders_and_plans_as_readable_json(

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 from ledger.app import make_service, state
+from started_app import started
 
 from kit.app import create_app
 from kit.auth import mint_token
@@ -21,13 +22,8 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     )
     app = create_app(make_service("ledger"), settings=settings, broker=InProcessBroker())
     token = mint_token(settings, subject="agent-1", roles=["admin"])
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://embedded",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as c:
-            yield c
+    async with started(app, token=token) as c:
+        yield c
 
 
 async def _counts(client: httpx.AsyncClient, effects: int) -> dict[str, int]:

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 from ledger.app import make_service
+from started_app import started
 
 from kit.app import create_app
 from kit.auth import mint_token
@@ -71,14 +72,9 @@ async def test_a_request_while_the_database_is_down_gets_503_with_retry_after(tm
         migrate_on_start=False,
     )
     token = mint_token(settings, subject="agent-1", roles=["agent"])
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://t",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client:
-            response = await client.post("/ledger/v1/entries", json={"amount": 1})
-            ready = await client.get("/ledger/readyz")
+    async with started(app, token=token, base_url="http://t") as client:
+        response = await client.post("/ledger/v1/entries", json={"amount": 1})
+        ready = await client.get("/ledger/readyz")
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["retry-after"] == "5"
