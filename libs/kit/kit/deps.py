@@ -10,23 +10,26 @@ from kit.clock import Clock
 from kit.db import Database
 from kit.runtime import Runtime
 
+
+def runtime_of(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
 # ``async`` although they do not await: FastAPI runs a plain ``def`` dependency in a worker thread, a
 # hop that costs more than the whole lookup
 
 
 async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+    return runtime_of(request)
 
 
 async def get_db(request: Request) -> Database:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.db
+    return runtime_of(request).db
 
 
 async def get_clock(request: Request) -> Clock:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.clock
+    return runtime_of(request).clock
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

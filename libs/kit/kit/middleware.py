@@ -42,13 +42,7 @@ class RequestContextMiddleware:
         with context.bind(correlation_id=correlation, traceparent=traceparent) as ctx:
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > limit:
-                response = problem_response(
-                    None,
-                    status=413,
-                    code="payload-too-large",
-                    detail=f"The request body exceeds {limit} bytes.",
-                )
-                await response(scope, receive, send)
+                await _too_large(limit)(scope, receive, send)
                 self._observe(scope, 413, started)
                 return
             received = 0
@@ -76,13 +70,7 @@ class RequestContextMiddleware:
                 await self.app(scope, limited_receive, send_with_id)
             except _TooLarge:
                 status = 413
-                response = problem_response(
-                    None,
-                    status=413,
-                    code="payload-too-large",
-                    detail=f"The request body exceeds {limit} bytes.",
-                )
-                await response(scope, receive, send)
+                await _too_large(limit)(scope, receive, send)
             finally:
                 self._observe(scope, status, started)
 
@@ -96,3 +84,9 @@ class RequestContextMiddleware:
 
 class _TooLarge(Exception):
     pass
+
+
+def _too_large(limit: int) -> ASGIApp:
+    return problem_response(
+        None, status=413, code="payload-too-large", detail=f"The request body exceeds {limit} bytes."
+    )

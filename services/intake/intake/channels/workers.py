@@ -84,7 +84,10 @@ async def poll_mailboxes(runtime: Runtime) -> None:
         except (DBAPIError, OSError) as exc:
             log.warning("mailbox %s not polled: %s", mailbox.name, type(exc).__name__)
             return False
-        (held.add if taken else held.discard)(mailbox.name)
+        if taken:
+            held.add(mailbox.name)
+        else:
+            held.discard(mailbox.name)
         return taken
 
     async def sink(message: MailboxMessage) -> None:
