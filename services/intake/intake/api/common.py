@@ -1,5 +1,5 @@
-"""What every intake router shares: who may call, who the caller is in the domain, dealer scoping,
-and the small request/response models several routers use."""
+"""What every intake router shares: who may call, who the caller is in the domain, and the small
+request/response models several routers use (dealer scoping lives in ``kit.dealers``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from intake.domain.common import Actor
 from intake.domain.contact_points import Address, ServiceTier
 from intake.domain.ticket_values import AttachmentRef, ProductRef, TimeWindow
 from kit.auth import Principal, Role, require
-from kit.domain import Forbidden, NotFound
 
 # --- who may call ---------------------------------------------------------------------------------------
 
@@ -59,26 +58,6 @@ def actor_of(principal: Principal) -> Actor:
         return Actor.partner(principal.dealer_id)
     roles = sorted(role.value for role in principal.roles)
     return Actor.user(principal.subject, *roles, name=principal.name)
-
-
-def dealer_scope(principal: Principal) -> str | None:
-    """The dealer a partner caller is confined to; None for staff, who see every dealer."""
-    return principal.dealer_id if principal.is_partner else None
-
-
-def ensure_visible(principal: Principal, dealer_id: str | None, what: str) -> None:
-    """Another dealer's ticket or customer does not exist as far as a partner caller can tell."""
-    if not principal.may_see_dealer(dealer_id):
-        raise NotFound(f"{what} not found")
-
-
-def acting_dealer(principal: Principal, requested: str | None) -> str | None:
-    """The dealer a new record is for: a partner's own, or the one staff name (if any)."""
-    if principal.is_partner:
-        if requested is not None and requested != principal.dealer_id:
-            raise Forbidden("a dealer acts only for itself", code="other-dealer")
-        return principal.dealer_id
-    return requested
 
 
 # --- shared models --------------------------------------------------------------------------------------

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from intake.api.common import TicketCreator, acting_dealer, actor_of, ensure_visible
+from intake.api.common import TicketCreator, actor_of
 from intake.api.ticket_models import ComplaintIn, TicketOut
+from intake.api.tickets import visible_ticket
 from intake.domain.ticket_values import TicketType
 from intake.operations import tickets as ops
 from intake.operations.tickets import OpenTicket
 from kit.concurrency import etag
 from kit.db import UnitOfWork
+from kit.dealers import acting_dealer
 from kit.deps import Db
 from kit.domain import DomainError
 from kit.idempotency import IdempotencyKey, run_idempotent
@@ -35,8 +37,7 @@ async def open_complaint(
 
     async def create(uow: UnitOfWork) -> TicketOut:
         if body.ticket_id is not None:
-            original = await ops.require_ticket(uow, body.ticket_id)
-            ensure_visible(principal, original.ticket.dealer_id, "ticket")
+            await visible_ticket(uow, principal, body.ticket_id)
         ticket = await ops.open_ticket(
             uow,
             actor=actor,

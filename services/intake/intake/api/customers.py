@@ -11,17 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from intake.api.common import (
-    AddressDto,
-    CustomerReader,
-    CustomerWriter,
-    Id,
-    Staff,
-    acting_dealer,
-    actor_of,
-    dealer_scope,
-    ensure_visible,
-)
+from intake.api.common import AddressDto, CustomerReader, CustomerWriter, Id, Staff, actor_of
 from intake.domain.common import Actor
 from intake.domain.contact_history import ContactDirection, ContactKind
 from intake.domain.contact_points import Email, Phone, PhoneKind, ServiceTier, normalise_phone
@@ -33,6 +23,7 @@ from intake.store.customers import StoredCustomer
 from kit.auth import Principal
 from kit.concurrency import IfMatch, etag
 from kit.db import Database, UnitOfWork
+from kit.dealers import acting_dealer, dealer_scope, ensure_visible
 from kit.deps import Db
 from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of

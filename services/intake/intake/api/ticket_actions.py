@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
-from intake.api.common import Id, ShortText, Staff, Supervisor, actor_of, ensure_visible
+from intake.api.common import Id, ShortText, Staff, Supervisor, actor_of
 from intake.api.ticket_models import ReasonIn, TicketOut
-from intake.api.tickets import ChangeTicket, TicketId, respond
+from intake.api.tickets import ChangeTicket, TicketId, respond, visible_ticket
 from intake.domain.ticket_values import AckMethod, CancelReason, CloseReason, Priority, Resolution
 from intake.operations import tickets as ops
 from kit.concurrency import IfMatch
@@ -169,8 +169,7 @@ async def merge(
     """The duplicate ends as ``merged``; the other carries on with its watchers, files and references."""
     async with db.transaction() as uow:
         for checked in (ticket_id, body.into_ticket_id):
-            stored = await ops.require_ticket(uow, checked)
-            ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+            await visible_ticket(uow, principal, checked)
         duplicate, _ = await ops.merge_tickets(
             uow, ticket_id, into_ticket_id=body.into_ticket_id, actor=actor_of(principal), if_match=if_match
         )

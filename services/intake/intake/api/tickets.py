@@ -10,17 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
-from intake.api.common import (
-    AttachmentDto,
-    Id,
-    Staff,
-    TicketCreator,
-    TicketReader,
-    acting_dealer,
-    actor_of,
-    dealer_scope,
-    ensure_visible,
-)
+from intake.api.common import AttachmentDto, Id, Staff, TicketCreator, TicketReader, actor_of
 from intake.api.ticket_models import (
     ClaimCopyOut,
     ClockOut,
@@ -48,6 +38,7 @@ from intake.store import tickets as store
 from kit.auth import Principal
 from kit.concurrency import IfMatch, etag
 from kit.db import Database, UnitOfWork
+from kit.dealers import acting_dealer, dealer_scope, ensure_visible
 from kit.deps import Db
 from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
@@ -60,6 +51,13 @@ TicketId = Annotated[str, Field(min_length=1, max_length=64)]
 def respond(saved: ops.SavedTicket | store.StoredTicket, response: Response) -> TicketOut:
     response.headers["ETag"] = etag(saved.version)
     return TicketOut.of(saved.ticket, saved.version)
+
+
+async def visible_ticket(uow: UnitOfWork, principal: Principal, ticket_id: str) -> store.StoredTicket:
+    """The ticket, if the caller may see it (another dealer's is not found)."""
+    stored = await ops.require_ticket(uow, ticket_id)
+    ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+    return stored
 
 
 TicketAction = Callable[[Ticket, Actor, datetime], object]
@@ -79,8 +77,7 @@ class TicketChange:
         """Apply ``act`` to a ticket the caller may see, in one transaction; the new ticket."""
         actor = actor_of(principal)
         async with self.db.transaction() as uow:
-            stored = await ops.require_ticket(uow, ticket_id)
-            ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+            await visible_ticket(uow, principal, ticket_id)
             saved = await ops.change_ticket(
                 uow,
                 ticket_id,
@@ -180,8 +177,7 @@ async def ticket_by_number(
 ) -> TicketOut:
     async with db.transaction() as uow:
         ticket_id = await store.ticket_id_by_number(uow, number)
-        stored = await ops.require_ticket(uow, ticket_id or "-")
-    ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+        stored = await visible_ticket(uow, principal, ticket_id or "-")
     return respond(stored, response)
 
 
@@ -190,8 +186,7 @@ async def get_ticket(
     ticket_id: TicketId, db: Db, principal: TicketReader, response: Response
 ) -> TicketDetailOut:
     async with db.transaction() as uow:
-        stored = await ops.require_ticket(uow, ticket_id)
-        ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+        stored = await visible_ticket(uow, principal, ticket_id)
         sla = await sla_ops.clocks_of(uow, ticket_id)
         entitlement = await store.entitlement_of(uow, ticket_id)
         work_orders = await store.work_orders_of(uow, ticket_id)
@@ -211,8 +206,7 @@ async def get_ticket(
 @router.get("/tickets/{ticket_id}/sla", summary="The ticket's SLA clocks now")
 async def get_ticket_sla(ticket_id: TicketId, db: Db, principal: TicketReader) -> list[ClockOut]:
     async with db.transaction() as uow:
-        stored = await ops.require_ticket(uow, ticket_id)
-        ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+        await visible_ticket(uow, principal, ticket_id)
         sla = await sla_ops.clocks_of(uow, ticket_id)
         now = uow.now()
     return [ClockOut.of(r) for r in sla.report(now)] if sla else []
@@ -224,8 +218,7 @@ async def get_timeline(
 ) -> Page[TimelineEntryOut]:
     after = decode_cursor(cursor)
     async with db.transaction() as uow:
-        stored = await ops.require_ticket(uow, ticket_id)
-    ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+        stored = await visible_ticket(uow, principal, ticket_id)
     ordered = sorted(enumerate(stored.ticket.timeline), key=lambda item: (item[1].at, item[0]))
     entries = [
         TimelineEntryOut(
@@ -241,8 +234,7 @@ async def get_timeline(
 async def get_notes(ticket_id: TicketId, db: Db, principal: TicketReader) -> list[NoteOut]:
     """Dealers and partners see the replies to the customer, never the internal notes."""
     async with db.transaction() as uow:
-        stored = await ops.require_ticket(uow, ticket_id)
-    ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+        stored = await visible_ticket(uow, principal, ticket_id)
     notes = stored.ticket.customer_notes if principal.is_partner else stored.ticket.notes
     return [
         NoteOut(id=n.id, at=n.at, author=n.author_ref, body=n.body, visibility=n.visibility, via=n.via)
@@ -279,8 +271,7 @@ async def customer_message(
 ) -> TicketOut:
     """A letter, a portal message or a call about the ticket; a ticket waiting on the customer carries on."""
     async with db.transaction() as uow:
-        stored = await ops.require_ticket(uow, ticket_id)
-        ensure_visible(principal, stored.ticket.dealer_id, "ticket")
+        await visible_ticket(uow, principal, ticket_id)
         done = await ops.record_customer_message(
             uow,
             ticket_id=ticket_id,
@@ -348,4 +339,4 @@ async def link(ticket_id: TicketId, body: LinkIn, change: ChangeTicket, principa
     )
 
 
-__all__ = ["ChangeTicket", "respond", "router"]
+__all__ = ["ChangeTicket", "respond", "router", "visible_ticket"]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from kit.auth import Principal
 from kit.concurrency import IfMatch, check_if_match, etag
 from kit.db import UnitOfWork
+from kit.dealers import dealer_scope, ensure_visible
 from kit.deps import Db
 from kit.domain import NotFound
 from kit.idempotency import IdempotencyKey, json_response, run_idempotent
@@ -28,8 +29,6 @@ from warranty.api.common import (
     Reviewer,
     acting_dealer,
     actor,
-    dealer_scope,
-    ensure_visible,
 )
 from warranty.domain import FaultCause
 from warranty.domain.claims import Claim, ClaimState, RepairRecord, ReplacedPart

@@ -10,7 +10,8 @@ from pydantic import BaseModel, Field
 
 from contracts.common import Actor
 from kit.auth import Principal, Role, require
-from kit.domain import Forbidden, Money, NotFound
+from kit.dealers import acting_dealer as kit_acting_dealer
+from kit.domain import Forbidden, Money
 from warranty import events
 
 AnyStaff = Annotated[
@@ -49,27 +50,12 @@ class MoneyDto(BaseModel):
         return cls(amount=money.amount, currency=money.currency)
 
 
-def dealer_scope(principal: Principal) -> str | None:
-    """The dealer a partner caller is confined to; None for staff who see every dealer."""
-    return principal.dealer_id if principal.is_partner else None
-
-
-def ensure_visible(principal: Principal, dealer_id: str | None, what: str) -> None:
-    """Another dealer's unit or claim does not exist as far as a partner caller can tell."""
-    if not principal.may_see_dealer(dealer_id):
-        raise NotFound(f"{what} not found")
-
-
 def acting_dealer(principal: Principal, requested: str | None) -> str:
-    """The dealer a write is for: a partner's own, or the one staff name."""
-    if principal.is_partner:
-        if requested is not None and requested != principal.dealer_id:
-            raise Forbidden("a dealer acts only for itself", code="other-dealer")
-        assert principal.dealer_id is not None
-        return principal.dealer_id
-    if requested is None:
+    """The dealer a write is for: a partner's own, or the one staff name (staff must name one)."""
+    dealer_id = kit_acting_dealer(principal, requested)
+    if dealer_id is None:
         raise Forbidden("name the dealer this is for", code="dealer-required")
-    return requested
+    return dealer_id
 
 
 def actor(principal: Principal) -> Actor:

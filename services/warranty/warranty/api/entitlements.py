@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 
 from contracts import warranty as c
 from kit.auth import Principal
+from kit.dealers import ensure_visible
 from kit.deps import Db
 from warranty import events, operations
-from warranty.api.common import AnyStaff, ensure_visible
+from warranty.api.common import AnyStaff
 from warranty.domain import FaultCause
 
 router = APIRouter(tags=["entitlements"])

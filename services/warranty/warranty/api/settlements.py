@@ -11,11 +11,12 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from kit.auth import Principal, Role
+from kit.dealers import dealer_scope
 from kit.deps import Db
 from kit.domain import Forbidden, NotFound
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from warranty import operations, store
-from warranty.api.common import AnyStaff, Finance, actor, dealer_scope
+from warranty.api.common import AnyStaff, Finance, actor
 from warranty.domain.settlement import SettlementPeriod, StatementStatus
 
 router = APIRouter(tags=["settlements"])

@@ -14,12 +14,13 @@ from pydantic import BaseModel, Field
 from kit.auth import Principal
 from kit.concurrency import IfMatch, check_if_match, etag
 from kit.db import UnitOfWork
+from kit.dealers import dealer_scope, ensure_visible
 from kit.deps import Db
 from kit.domain import DomainError, Forbidden, NotFound
 from kit.idempotency import IdempotencyKey, json_response, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
 from warranty import operations, store
-from warranty.api.common import AnyStaff, UnitWriter, acting_dealer, actor, dealer_scope, ensure_visible
+from warranty.api.common import AnyStaff, UnitWriter, acting_dealer, actor
 from warranty.domain import (
     ContractTier,
     RegisteredUnit,
