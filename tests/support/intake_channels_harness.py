@@ -1,12 +1,13 @@
 """The intake service with its channels on real PostgreSQL and RabbitMQ under a unique name, with a tap
 on the events exchange, its own channel settings (webhook secrets, limits, SMTP peer, IMAP mailbox),
-and a recording SMTP peer on loopback for the acknowledgments it sends."""
+a recording SMTP peer on loopback for the acknowledgments it sends, and fax pages drawn to be read."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
 import inspect
+import io
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from fastapi import FastAPI
+from PIL import Image, ImageDraw, ImageFont
 from service_under_test import ServiceUnderTest
 
 from intake.app import service
@@ -132,6 +134,30 @@ def of_type(event_type: str, **data: Any) -> Callable[[dict[str, Any]], bool]:
         return event["type"] == event_type and all(event["data"].get(k) == v for k, v in data.items())
 
     return matches
+
+
+def fax_page(*lines: str) -> Image.Image:
+    """An A4 page at 200 dpi with the lines typed in 40-pixel letters, as a fax machine sends it."""
+    page = Image.new("L", (1654, 2339), 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=40)
+    for number, line in enumerate(lines):
+        draw.text((120, 200 + number * 90), line, fill=0, font=font)
+    return page.convert("1")
+
+
+def as_tiff(page: Image.Image) -> bytes:
+    """The page as a fax machine's G4-compressed TIFF."""
+    buffer = io.BytesIO()
+    page.save(buffer, format="TIFF", compression="group4", dpi=(200, 200))
+    return buffer.getvalue()
+
+
+def as_pdf(*pages: Image.Image) -> bytes:
+    """The pages as one PDF at 200 dpi."""
+    buffer = io.BytesIO()
+    pages[0].save(buffer, format="PDF", resolution=200.0, save_all=True, append_images=list(pages[1:]))
+    return buffer.getvalue()
 
 
 async def eventually(

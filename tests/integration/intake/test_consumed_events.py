@@ -4,7 +4,7 @@ duplicates and events out of order; a negative survey answer opens a complaint l
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -198,7 +198,5 @@ async def test_a_negative_survey_answer_opens_one_complaint_linked_to_the_origin
     assert {"ticket_id": listed["id"], "kind": "has_complaint"} in back["links"]
 
 
-def _at(text: str) -> Any:
-    from datetime import datetime
-
+def _at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

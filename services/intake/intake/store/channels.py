@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Table, func, or_, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.sql import Select
 
@@ -30,8 +30,10 @@ def key_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _locked(query: Select[Any], uow: UnitOfWork) -> Select[Any]:
-    return query.with_for_update() if uow.conn.dialect.name == "postgresql" else query
+def _locked(query: Select[Any], uow: UnitOfWork, *, skip_locked: bool = False) -> Select[Any]:
+    if uow.conn.dialect.name != "postgresql":
+        return query
+    return query.with_for_update(skip_locked=skip_locked)
 
 
 async def _first(uow: UnitOfWork, query: Select[Any]) -> RowMapping | None:
@@ -41,6 +43,59 @@ async def _first(uow: UnitOfWork, query: Select[Any]) -> RowMapping | None:
 
 async def _all(uow: UnitOfWork, query: Select[Any]) -> list[RowMapping]:
     return list((await uow.conn.execute(query)).mappings().all())
+
+
+async def _found(
+    uow: UnitOfWork, table: Table, row_id: str, *, what: str, code: str, key: str = "id", lock: bool = False
+) -> RowMapping:
+    """The row of ``table`` whose ``key`` is ``row_id`` (locked for update when ``lock``), else NotFound."""
+    query = select(table).where(table.c[key] == row_id)
+    row = await _first(uow, _locked(query, uow) if lock else query)
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found", code=code)
+    return row
+
+
+async def _save_versioned(
+    uow: UnitOfWork,
+    table: Table,
+    row_id: str,
+    values: dict[str, Any],
+    *,
+    stored_version: int,
+    what: str,
+    key: str = "id",
+) -> None:
+    """Write ``values`` to the row if it is still at ``stored_version``, else Conflict."""
+    c = table.c
+    result = await uow.conn.execute(
+        update(table).where(c[key] == row_id, c.version == stored_version).values(**values)
+    )
+    if result.rowcount != 1:
+        raise Conflict(f"{what} {row_id} was changed concurrently", code="concurrent-update")
+
+
+def _page(
+    table: Table,
+    order: str,
+    *,
+    after: tuple[datetime, str] | None,
+    limit: int,
+    key: str = "id",
+    descending: bool = True,
+    **equal: str | None,
+) -> Select[Any]:
+    """One keyset page of ``table`` sorted by ``order`` then ``key`` (newest first unless not
+    ``descending``), keeping only the rows whose columns equal each filter given a value."""
+    sort, tiebreak = table.c[order], table.c[key]
+    ordering = (sort.desc(), tiebreak.desc()) if descending else (sort, tiebreak)
+    query = select(table).order_by(*ordering).limit(limit)
+    for column, value in equal.items():
+        if value:
+            query = query.where(table.c[column] == value)
+    if after:
+        query = query.where(after_row(sort, tiebreak, after, descending=descending))
+    return query
 
 
 # --- calls -------------------------------------------------------------------------------------------
@@ -112,20 +167,14 @@ async def lock_call(uow: UnitOfWork, call_id: str) -> Call | None:
 
 
 async def save_call(uow: UnitOfWork, call: Call, *, stored_version: int, within_target: bool | None) -> None:
-    result = await uow.conn.execute(
-        update(t.calls)
-        .where(t.calls.c.call_id == call.call_id, t.calls.c.version == stored_version)
-        .values(**_call_values(call, uow.now()), within_target=within_target)
+    values = {**_call_values(call, uow.now()), "within_target": within_target}
+    await _save_versioned(
+        uow, t.calls, call.call_id, values, stored_version=stored_version, what="call", key="call_id"
     )
-    if result.rowcount != 1:
-        raise Conflict(f"call {call.call_id} was changed concurrently", code="concurrent-update")
 
 
 async def get_call(uow: UnitOfWork, call_id: str) -> RowMapping:
-    row = await _first(uow, select(t.calls).where(t.calls.c.call_id == call_id))
-    if row is None:
-        raise NotFound(f"call {call_id} not found", code="call-not-found")
-    return row
+    return await _found(uow, t.calls, call_id, what="call", code="call-not-found", key="call_id")
 
 
 async def list_calls(
@@ -136,14 +185,15 @@ async def list_calls(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[RowMapping]:
-    c = t.calls.c
-    query = select(t.calls).order_by(c.created_at.desc(), c.call_id.desc()).limit(limit)
-    if outcome:
-        query = query.where(c.outcome == outcome)
-    if customer_number:
-        query = query.where(c.customer_number == customer_number)
-    if after:
-        query = query.where(after_row(c.created_at, c.call_id, after, descending=True))
+    query = _page(
+        t.calls,
+        "created_at",
+        key="call_id",
+        after=after,
+        limit=limit,
+        outcome=outcome,
+        customer_number=customer_number,
+    )
     return await _all(uow, query)
 
 
@@ -207,26 +257,16 @@ async def add_callback(uow: UnitOfWork, task: CallBackTask) -> bool:
 
 
 async def lock_callback(uow: UnitOfWork, task_id: str) -> CallBackTask:
-    row = await _first(uow, _locked(select(t.callbacks).where(t.callbacks.c.id == task_id), uow))
-    if row is None:
-        raise NotFound(f"call-back {task_id} not found", code="callback-not-found")
-    return callback_of(row)
+    return await get_callback(uow, task_id, lock=True)
 
 
 async def save_callback(uow: UnitOfWork, task: CallBackTask, *, stored_version: int) -> None:
-    result = await uow.conn.execute(
-        update(t.callbacks)
-        .where(t.callbacks.c.id == task.id, t.callbacks.c.version == stored_version)
-        .values(**_callback_values(task))
-    )
-    if result.rowcount != 1:
-        raise Conflict(f"call-back {task.id} was changed concurrently", code="concurrent-update")
+    values = _callback_values(task)
+    await _save_versioned(uow, t.callbacks, task.id, values, stored_version=stored_version, what="call-back")
 
 
-async def get_callback(uow: UnitOfWork, task_id: str) -> CallBackTask:
-    row = await _first(uow, select(t.callbacks).where(t.callbacks.c.id == task_id))
-    if row is None:
-        raise NotFound(f"call-back {task_id} not found", code="callback-not-found")
+async def get_callback(uow: UnitOfWork, task_id: str, *, lock: bool = False) -> CallBackTask:
+    row = await _found(uow, t.callbacks, task_id, what="call-back", code="callback-not-found", lock=lock)
     return callback_of(row)
 
 
@@ -249,16 +289,11 @@ async def list_callbacks(
     limit: int,
 ) -> list[CallBackTask]:
     """Call-backs in the order they fall due (the list an agent works from)."""
-    c = t.callbacks.c
-    query = select(t.callbacks).order_by(c.due_at, c.id).limit(limit)
-    if status:
-        query = query.where(c.status == status)
-    if owner:
-        query = query.where(c.owner == owner)
+    query = _page(
+        t.callbacks, "due_at", after=after, limit=limit, descending=False, status=status, owner=owner
+    )
     if due_before:
-        query = query.where(c.due_at <= due_before)
-    if after:
-        query = query.where(after_row(c.due_at, c.id, after, descending=False))
+        query = query.where(t.callbacks.c.due_at <= due_before)
     return [callback_of(row) for row in await _all(uow, query)]
 
 
@@ -341,10 +376,7 @@ async def attachments_of(uow: UnitOfWork, owner_type: str, owner_id: str) -> lis
 
 
 async def get_attachment(uow: UnitOfWork, attachment_id: str) -> RowMapping:
-    row = await _first(uow, select(t.attachments).where(t.attachments.c.id == attachment_id))
-    if row is None:
-        raise NotFound(f"attachment {attachment_id} not found", code="attachment-not-found")
-    return row
+    return await _found(uow, t.attachments, attachment_id, what="attachment", code="attachment-not-found")
 
 
 # --- emails ------------------------------------------------------------------------------------------
@@ -385,10 +417,7 @@ async def update_email(uow: UnitOfWork, email_id: str, values: dict[str, Any]) -
 
 
 async def get_email(uow: UnitOfWork, email_id: str) -> RowMapping:
-    row = await _first(uow, select(t.emails).where(t.emails.c.id == email_id))
-    if row is None:
-        raise NotFound(f"email {email_id} not found", code="email-not-found")
-    return row
+    return await _found(uow, t.emails, email_id, what="email", code="email-not-found")
 
 
 async def list_emails(
@@ -399,14 +428,7 @@ async def list_emails(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[RowMapping]:
-    c = t.emails.c
-    query = select(t.emails).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
-    if status:
-        query = query.where(c.status == status)
-    if ticket_id:
-        query = query.where(c.ticket_id == ticket_id)
-    if after:
-        query = query.where(after_row(c.received_at, c.id, after, descending=True))
+    query = _page(t.emails, "received_at", after=after, limit=limit, status=status, ticket_id=ticket_id)
     return await _all(uow, query)
 
 
@@ -449,9 +471,7 @@ async def claim_outbound(uow: UnitOfWork, *, now: datetime, lease_until: datetim
         .order_by(c.next_attempt_at, c.id)
         .limit(1)
     )
-    if uow.conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    row = await _first(uow, query)
+    row = await _first(uow, _locked(query, uow, skip_locked=True))
     if row is not None:
         await update_outbound(uow, row["id"], {"next_attempt_at": lease_until})
     return row
@@ -480,17 +500,11 @@ async def fax_by_dedup_key(uow: UnitOfWork, dedup_key: str) -> RowMapping | None
 
 
 async def lock_fax(uow: UnitOfWork, fax_id: str) -> RowMapping:
-    row = await _first(uow, _locked(select(t.faxes).where(t.faxes.c.id == fax_id), uow))
-    if row is None:
-        raise NotFound(f"fax {fax_id} not found", code="fax-not-found")
-    return row
+    return await get_fax(uow, fax_id, lock=True)
 
 
-async def get_fax(uow: UnitOfWork, fax_id: str) -> RowMapping:
-    row = await _first(uow, select(t.faxes).where(t.faxes.c.id == fax_id))
-    if row is None:
-        raise NotFound(f"fax {fax_id} not found", code="fax-not-found")
-    return row
+async def get_fax(uow: UnitOfWork, fax_id: str, *, lock: bool = False) -> RowMapping:
+    return await _found(uow, t.faxes, fax_id, what="fax", code="fax-not-found", lock=lock)
 
 
 async def update_fax(uow: UnitOfWork, fax_id: str, values: dict[str, Any]) -> None:
@@ -511,9 +525,7 @@ async def claim_fax_to_read(uow: UnitOfWork, *, now: datetime, lease_until: date
         .order_by(c.received_at, c.id)
         .limit(1)
     )
-    if uow.conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    row = await _first(uow, query)
+    row = await _first(uow, _locked(query, uow, skip_locked=True))
     if row is None:
         return None
     await update_fax(uow, row["id"], {"status": "reading", "next_attempt_at": lease_until})
@@ -523,13 +535,7 @@ async def claim_fax_to_read(uow: UnitOfWork, *, now: datetime, lease_until: date
 async def list_faxes(
     uow: UnitOfWork, *, status: str | None, after: tuple[datetime, str] | None, limit: int
 ) -> list[RowMapping]:
-    c = t.faxes.c
-    query = select(t.faxes).order_by(c.received_at.desc(), c.id.desc()).limit(limit)
-    if status:
-        query = query.where(c.status == status)
-    if after:
-        query = query.where(after_row(c.received_at, c.id, after, descending=True))
-    return await _all(uow, query)
+    return await _all(uow, _page(t.faxes, "received_at", after=after, limit=limit, status=status))
 
 
 # --- quarantine --------------------------------------------------------------------------------------
@@ -547,29 +553,22 @@ async def held_quarantine_of(uow: UnitOfWork, *, channel: str, raw_sha256: str) 
 
 
 async def lock_quarantine(uow: UnitOfWork, item_id: str) -> RowMapping:
-    row = await _first(uow, _locked(select(t.quarantine).where(t.quarantine.c.id == item_id), uow))
-    if row is None:
-        raise NotFound(f"quarantined item {item_id} not found", code="quarantine-not-found")
-    return row
+    return await get_quarantine(uow, item_id, lock=True)
 
 
-async def get_quarantine(uow: UnitOfWork, item_id: str) -> RowMapping:
-    row = await _first(uow, select(t.quarantine).where(t.quarantine.c.id == item_id))
-    if row is None:
-        raise NotFound(f"quarantined item {item_id} not found", code="quarantine-not-found")
-    return row
+async def get_quarantine(uow: UnitOfWork, item_id: str, *, lock: bool = False) -> RowMapping:
+    return await _found(
+        uow, t.quarantine, item_id, what="quarantined item", code="quarantine-not-found", lock=lock
+    )
 
 
 async def update_quarantine(
     uow: UnitOfWork, item_id: str, *, stored_version: int, values: dict[str, Any]
 ) -> None:
-    result = await uow.conn.execute(
-        update(t.quarantine)
-        .where(t.quarantine.c.id == item_id, t.quarantine.c.version == stored_version)
-        .values(**values, version=stored_version + 1)
+    versioned = {**values, "version": stored_version + 1}
+    await _save_versioned(
+        uow, t.quarantine, item_id, versioned, stored_version=stored_version, what="quarantined item"
     )
-    if result.rowcount != 1:
-        raise Conflict(f"quarantined item {item_id} was changed concurrently", code="concurrent-update")
 
 
 async def list_quarantine(
@@ -581,16 +580,15 @@ async def list_quarantine(
     after: tuple[datetime, str] | None,
     limit: int,
 ) -> list[RowMapping]:
-    c = t.quarantine.c
-    query = select(t.quarantine).order_by(c.quarantined_at.desc(), c.id.desc()).limit(limit)
-    if status:
-        query = query.where(c.status == status)
-    if channel:
-        query = query.where(c.channel == channel)
-    if reason_code:
-        query = query.where(c.reason_code == reason_code)
-    if after:
-        query = query.where(after_row(c.quarantined_at, c.id, after, descending=True))
+    query = _page(
+        t.quarantine,
+        "quarantined_at",
+        after=after,
+        limit=limit,
+        status=status,
+        channel=channel,
+        reason_code=reason_code,
+    )
     return await _all(uow, query)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.engine import RowMapping
 
 from intake.domain.contact_history import ContactDirection, ContactHistoryEntry, ContactKind
@@ -252,7 +252,7 @@ async def list_contacts(
         query = query.where(h.kind == kind)
     if before:
         at, last_id = datetime.fromisoformat(str(before[0])), str(before[1])
-        query = query.where(or_(h.occurred_at < at, and_(h.occurred_at == at, h.id < last_id)))
+        query = query.where(after_row(h.occurred_at, h.id, (at, last_id), descending=True))
     rows = (await uow.conn.execute(query)).mappings().all()
     return [
         StoredContact(

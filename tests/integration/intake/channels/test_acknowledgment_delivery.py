@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from intake_channels_harness import SmtpPeer, smtp_peer
 
 from intake.channels.email import (
     InboundEmail,
@@ -29,39 +27,10 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 SUPPORT = "support@service.example"
 
 
-@dataclass
-class RecordingPeer:
-    """An SMTP server that keeps what it was sent, or refuses recipients with a given reply."""
-
-    port: int = 0
-    rcpt_reply: str = "250 OK"
-    envelopes: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-    async def handle_RCPT(  # the hook name aiosmtpd looks up
-        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if self.rcpt_reply.startswith("250"):
-            envelope.rcpt_tos.append(address)
-        return self.rcpt_reply
-
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.envelopes.append(
-            (envelope.mail_from or "", list(envelope.rcpt_tos), envelope.original_content or b"")
-        )
-        return "250 2.0.0 Queued"
-
-
 @pytest.fixture
-async def peer() -> AsyncIterator[RecordingPeer]:
-    recording = RecordingPeer()
-    loop = asyncio.get_running_loop()
-    server = await loop.create_server(
-        lambda: SMTP(recording, hostname="peer.example", loop=loop), host="127.0.0.1", port=0
-    )
-    recording.port = server.sockets[0].getsockname()[1]
-    yield recording
-    server.close()
-    await server.wait_closed()
+async def peer() -> AsyncIterator[SmtpPeer]:
+    async with smtp_peer() as recording:
+        yield recording
 
 
 def customer_mail() -> InboundEmail:
@@ -88,13 +57,13 @@ def smtp_to(port: int) -> SmtpSettings:
     return SmtpSettings(hostname="127.0.0.1", port=port, security="none", timeout_seconds=5)
 
 
-async def test_the_acknowledgment_is_delivered_and_threads_back_to_its_ticket(peer: RecordingPeer) -> None:
+async def test_the_acknowledgment_is_delivered_and_threads_back_to_its_ticket(peer: SmtpPeer) -> None:
     ack = acknowledgment_of(customer_mail())
 
     result = await send_acknowledgment(ack, smtp_to(peer.port))
 
     assert result.delivered, result
-    (mail_from, recipients, raw) = peer.envelopes[0]
+    (mail_from, recipients, raw) = peer.received[0]
     assert (mail_from, recipients) == (SUPPORT, ["anna@example.com"])
     delivered = parse_email(raw)
     assert isinstance(delivered, InboundEmail)
@@ -120,10 +89,10 @@ async def test_the_acknowledgment_is_delivered_and_threads_back_to_its_ticket(pe
     assert match.ticket == "ticket-123"
 
 
-async def test_our_own_acknowledgment_coming_back_is_never_answered(peer: RecordingPeer) -> None:
+async def test_our_own_acknowledgment_coming_back_is_never_answered(peer: SmtpPeer) -> None:
     result = await send_acknowledgment(acknowledgment_of(customer_mail()), smtp_to(peer.port))
     assert result.delivered
-    bounced_back = parse_email(peer.envelopes[0][2])
+    bounced_back = parse_email(peer.received[0][2])
     assert isinstance(bounced_back, InboundEmail)
     classification = classify_email(bounced_back, own_addresses=[SUPPORT])
     assert classification.kind is MailKind.LOOP
@@ -131,19 +100,19 @@ async def test_our_own_acknowledgment_coming_back_is_never_answered(peer: Record
     assert classify_email(bounced_back).kind is MailKind.AUTO_REPLY
 
 
-async def test_a_null_envelope_sender_can_be_configured(peer: RecordingPeer) -> None:
+async def test_a_null_envelope_sender_can_be_configured(peer: SmtpPeer) -> None:
     settings = SmtpSettings(hostname="127.0.0.1", port=peer.port, security="none", envelope_sender="")
     result = await send_acknowledgment(acknowledgment_of(customer_mail()), settings)
     assert result.delivered
-    assert peer.envelopes[0][0] == "<>"  # how aiosmtpd reports MAIL FROM:<>
+    assert peer.received[0][0] == "<>"  # how aiosmtpd reports MAIL FROM:<>
 
 
-async def test_a_refused_recipient_is_a_permanent_failure(peer: RecordingPeer) -> None:
-    peer.rcpt_reply = "550 5.1.1 No such user"
+async def test_a_refused_recipient_is_a_permanent_failure(peer: SmtpPeer) -> None:
+    peer.reply = "550 5.1.1 No such user"
     result = await send_acknowledgment(acknowledgment_of(customer_mail()), smtp_to(peer.port))
     assert not result.delivered
     assert result.permanent
-    assert peer.envelopes == []
+    assert peer.received == []
 
 
 async def test_an_unreachable_server_is_a_temporary_failure_to_retry() -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from intake_channels_harness import as_pdf, as_tiff, fax_page
+from PIL import Image
 
 from intake.channels import Rejected
 from intake.channels.fax import (
@@ -31,28 +32,6 @@ FAX_LINES = (
 )
 
 
-def fax_page() -> Image.Image:
-    """An A4 page at 200 dpi with the request typed in 40-pixel letters, as a fax machine would send it."""
-    page = Image.new("L", (1654, 2339), 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.load_default(size=40)
-    for number, line in enumerate(FAX_LINES):
-        draw.text((120, 200 + number * 90), line, fill=0, font=font)
-    return page.convert("1")
-
-
-def as_tiff(page: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    page.save(buffer, format="TIFF", compression="group4", dpi=(200, 200))
-    return buffer.getvalue()
-
-
-def as_pdf(*pages: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    pages[0].save(buffer, format="PDF", resolution=200.0, save_all=True, append_images=list(pages[1:]))
-    return buffer.getvalue()
-
-
 def raw_pdf(page_box: str, page_extra: bytes = b"", *extra_objects: bytes) -> bytes:
     """A hand-written one-page PDF (objects 4… are ``extra_objects``) with a correct cross-reference table."""
     objects = [
@@ -75,7 +54,7 @@ def raw_pdf(page_box: str, page_extra: bytes = b"", *extra_objects: bytes) -> by
 
 @pytest.mark.parametrize("encode", [as_tiff, as_pdf], ids=["tiff", "pdf"])
 async def test_ocr_of_a_fax_page_finds_the_serial_number_phone_and_fault(encode: object) -> None:
-    document = encode(fax_page())  # type: ignore[operator]
+    document = encode(fax_page(*FAX_LINES))  # type: ignore[operator]
 
     reading = await read_document(document)
 
@@ -125,7 +104,9 @@ async def test_a_damaged_pdf_is_rejected_as_unreadable() -> None:
 
 async def test_a_good_pdf_is_inspected_page_by_page_at_render_resolution() -> None:
     letter_at_200_dpi = Image.new("1", (1700, 2200), 1)  # 612 x 792 points
-    info = await inspect_document(as_pdf(letter_at_200_dpi, fax_page()), DocumentLimits(render_dpi=150))
+    info = await inspect_document(
+        as_pdf(letter_at_200_dpi, fax_page(*FAX_LINES)), DocumentLimits(render_dpi=150)
+    )
     assert isinstance(info, DocumentInfo)
     assert info.page_count == 2
     assert (info.pages[0].width_px, info.pages[0].height_px) == (1275, 1650)
@@ -133,6 +114,6 @@ async def test_a_good_pdf_is_inspected_page_by_page_at_render_resolution() -> No
 
 async def test_a_missing_ocr_language_is_an_engine_error_to_retry_not_a_bad_document() -> None:
     buffer = io.BytesIO()
-    fax_page().save(buffer, format="PNG")
+    fax_page(*FAX_LINES).save(buffer, format="PNG")
     with pytest.raises(OcrError):
         await ocr_image(buffer.getvalue(), OcrSettings(language="xxx-not-installed"))

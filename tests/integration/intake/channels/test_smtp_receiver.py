@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import aiosmtplib
 import pytest
@@ -32,6 +33,20 @@ def settings(**overrides: object) -> SmtpReceiverSettings:
     return SmtpReceiverSettings(**values)  # type: ignore[arg-type]
 
 
+async def send(
+    receiver: SmtpReceiver, message: bytes = MESSAGE, *, to: str = "support@service.example"
+) -> tuple[Any, str]:
+    """``message`` from anna@example.com to ``to`` through the receiver, as a real SMTP client sends it."""
+    return await aiosmtplib.send(
+        message,
+        sender="anna@example.com",
+        recipients=[to],
+        hostname="127.0.0.1",
+        port=receiver.port,
+        timeout=10,
+    )
+
+
 async def test_a_delivered_message_reaches_the_sink_with_its_envelope() -> None:
     received: list[ReceivedMessage] = []
 
@@ -39,14 +54,7 @@ async def test_a_delivered_message_reaches_the_sink_with_its_envelope() -> None:
         received.append(message)
 
     async with SmtpReceiver(sink, settings(), clock=ManualClock(NOW)) as receiver:
-        _, response = await aiosmtplib.send(
-            MESSAGE,
-            sender="anna@example.com",
-            recipients=["support@service.example"],
-            hostname="127.0.0.1",
-            port=receiver.port,
-            timeout=10,
-        )
+        _, response = await send(receiver)
 
     assert response.startswith("2.0.0")
     (message,) = received
@@ -66,14 +74,7 @@ async def test_when_the_sink_fails_the_sender_is_told_to_retry_so_nothing_is_los
 
     async with SmtpReceiver(broken_sink, settings()) as receiver:
         with pytest.raises(aiosmtplib.SMTPDataError) as refused:
-            await aiosmtplib.send(
-                MESSAGE,
-                sender="anna@example.com",
-                recipients=["support@service.example"],
-                hostname="127.0.0.1",
-                port=receiver.port,
-                timeout=10,
-            )
+            await send(receiver)
     assert refused.value.code == 451
 
 
@@ -86,14 +87,7 @@ async def test_a_message_over_the_size_limit_is_refused_with_552() -> None:
     big = MESSAGE + b"x" * 70 * 1000 + b"\r\n"
     async with SmtpReceiver(sink, settings(max_message_bytes=10_000)) as receiver:
         with pytest.raises((aiosmtplib.SMTPDataError, aiosmtplib.SMTPSenderRefused)) as refused:
-            await aiosmtplib.send(
-                big,
-                sender="anna@example.com",
-                recipients=["support@service.example"],
-                hostname="127.0.0.1",
-                port=receiver.port,
-                timeout=10,
-            )
+            await send(receiver, big)
     assert refused.value.code == 552
     assert received == []
 
@@ -104,14 +98,7 @@ async def test_recipients_outside_our_domains_are_refused() -> None:
 
     async with SmtpReceiver(sink, settings(accepted_domains={"service.example"})) as receiver:
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as refused:
-            await aiosmtplib.send(
-                MESSAGE,
-                sender="anna@example.com",
-                recipients=["someone@elsewhere.example"],
-                hostname="127.0.0.1",
-                port=receiver.port,
-                timeout=10,
-            )
+            await send(receiver, to="someone@elsewhere.example")
     assert refused.value.recipients[0].code == 550
 
 

@@ -5,7 +5,6 @@ pre-fills a ticket for the matched customer. Bombs are quarantined before anythi
 from __future__ import annotations
 
 import base64
-import io
 import json
 import struct
 import uuid
@@ -23,11 +22,14 @@ from intake_channels_harness import (
     T0,
     IntakeUnderTest,
     Served,
+    as_pdf,
+    as_tiff,
     eventually,
+    fax_page,
     of_type,
     running_intake,
 )
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("document_tools")]
 
@@ -45,28 +47,6 @@ async def served(intake: IntakeUnderTest) -> AsyncIterator[Served]:
     intake.configure(fax_gateway_addresses=(GATEWAY,), fax_max_page_pixels=10_000_000)
     async with intake.serve() as running:
         yield running
-
-
-def fax_page(*lines: str) -> Image.Image:
-    """An A4 page at 200 dpi with the lines typed in 40-pixel letters, as a fax machine sends it."""
-    page = Image.new("L", (1654, 2339), 255)
-    draw = ImageDraw.Draw(page)
-    font = ImageFont.load_default(size=40)
-    for number, line in enumerate(lines):
-        draw.text((120, 200 + number * 90), line, fill=0, font=font)
-    return page.convert("1")
-
-
-def as_tiff(page: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    page.save(buffer, format="TIFF", compression="group4", dpi=(200, 200))
-    return buffer.getvalue()
-
-
-def as_pdf(page: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    page.save(buffer, format="PDF", resolution=200.0)
-    return buffer.getvalue()
 
 
 def tiff_declaring(width: int, height: int) -> bytes:

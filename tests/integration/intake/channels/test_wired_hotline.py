@@ -55,6 +55,37 @@ async def cti(client: httpx.AsyncClient, intake: IntakeUnderTest, **fields: Any)
     )
 
 
+async def ring_in(
+    client: httpx.AsyncClient, intake: IntakeUnderTest, call_id: str, caller: str, **fields: Any
+) -> httpx.Response:
+    """A new inbound call from ``caller``, ringing at T0."""
+    return await cti(
+        client,
+        intake,
+        event="newCall",
+        callId=call_id,
+        **{"from": caller},
+        direction="in",
+        timestamp=T0.isoformat(),
+        **fields,
+    )
+
+
+async def hang_up(
+    client: httpx.AsyncClient, intake: IntakeUnderTest, call_id: str, *, cause: str, after: timedelta
+) -> httpx.Response:
+    """The inbound call ends ``after`` it began ringing, for ``cause``."""
+    return await cti(
+        client,
+        intake,
+        event="hangup",
+        callId=call_id,
+        cause=cause,
+        direction="in",
+        timestamp=(T0 + after).isoformat(),
+    )
+
+
 async def register_customer(client: httpx.AsyncClient, intake: IntakeUnderTest, phone: str, name: str) -> str:
     response = await client.post(
         f"{intake.prefix}/customers",
@@ -74,17 +105,7 @@ async def test_a_known_caller_is_on_the_agents_screen_and_a_late_answer_misses_t
     customer_id = await register_customer(client, intake, phone, "Anna Berg")
     call_id = new_call_id()
 
-    ringing = await cti(
-        client,
-        intake,
-        event="newCall",
-        callId=call_id,
-        **{"from": phone},
-        to="0800 1234567",
-        direction="in",
-        user="anna",
-        timestamp=T0.isoformat(),
-    )
+    ringing = await ring_in(client, intake, call_id, phone, to="0800 1234567", user="anna")
     assert ringing.status_code == 200, ringing.text
     card = ringing.json()["caller"]
     assert card["customer"]["id"] == customer_id
@@ -135,16 +156,7 @@ async def test_the_agent_opens_the_ticket_on_the_call_once(intake: IntakeUnderTe
     phone = f"089 {uuid.uuid4().int % 10_000_000:07d}"
     customer_id = await register_customer(client, intake, phone, "Bernd Roth")
     call_id = new_call_id()
-    await cti(
-        client,
-        intake,
-        event="newCall",
-        callId=call_id,
-        **{"from": phone},
-        direction="in",
-        user="anna",
-        timestamp=T0.isoformat(),
-    )
+    await ring_in(client, intake, call_id, phone, user="anna")
     await cti(
         client,
         intake,
@@ -188,25 +200,8 @@ async def test_an_abandoned_call_lands_on_the_call_back_list_and_escalates_when_
 ) -> None:
     client, clock = served.client, served.clock
     call_id = new_call_id()
-    await cti(
-        client,
-        intake,
-        event="newCall",
-        callId=call_id,
-        **{"from": CALLER},
-        direction="in",
-        queue="service",
-        timestamp=T0.isoformat(),
-    )
-    hangup = await cti(
-        client,
-        intake,
-        event="hangup",
-        callId=call_id,
-        cause="cancel",
-        direction="in",
-        timestamp=(T0 + timedelta(seconds=40)).isoformat(),
-    )
+    await ring_in(client, intake, call_id, CALLER, queue="service")
+    hangup = await hang_up(client, intake, call_id, cause="cancel", after=timedelta(seconds=40))
     callback_id = hangup.json()["callback_id"]
     assert hangup.json()["call"]["outcome"] == "abandoned"
     assert callback_id is not None
@@ -240,25 +235,8 @@ async def test_calling_back_records_the_outcome_and_unreached_customers_stay_on_
 ) -> None:
     client, clock = served.client, served.clock
     call_id = new_call_id()
-    await cti(
-        client,
-        intake,
-        event="newCall",
-        callId=call_id,
-        **{"from": "040 7654321"},
-        direction="in",
-        user="bea",
-        timestamp=T0.isoformat(),
-    )
-    hangup = await cti(
-        client,
-        intake,
-        event="hangup",
-        callId=call_id,
-        cause="noAnswer",
-        direction="in",
-        timestamp=(T0 + timedelta(seconds=30)).isoformat(),
-    )
+    await ring_in(client, intake, call_id, "040 7654321", user="bea")
+    hangup = await hang_up(client, intake, call_id, cause="noAnswer", after=timedelta(seconds=30))
     callback_id = hangup.json()["callback_id"]
     missed = await intake.next_event(of_type("intake.call.missed.v1", call_id=call_id))
     assert missed["data"]["outcome"] == "no_answer"

@@ -126,9 +126,7 @@ async def _open_callback(uow: UnitOfWork, call: h.Call, missed: h.CallMissed) ->
     if task is not None:
         task.customer_id = call.customer_id
         if await store.add_callback(uow, task):
-            await scheduler.schedule(
-                uow, kind=CALLBACK_DUE, key=task.id, due_at=task.due_at, payload={"task_id": task.id}
-            )
+            await _schedule_due(uow, task)
         else:
             task = None
     uow.emit(
@@ -210,9 +208,7 @@ async def complete_callback(
     task.record_outcome(outcome, actor=actor, at=now, note=note, settings=settings.hotline())
     await store.save_callback(uow, task, stored_version=stored)
     if task.status.value == "open":
-        await scheduler.schedule(
-            uow, kind=CALLBACK_DUE, key=task.id, due_at=task.due_at, payload={"task_id": task.id}
-        )
+        await _schedule_due(uow, task)
     else:
         await scheduler.cancel(uow, kind=CALLBACK_DUE, key=task.id)
     uow.audit(
@@ -233,6 +229,13 @@ async def complete_callback(
             summary=f"call-back: {outcome.value}",
         )
     return task
+
+
+async def _schedule_due(uow: UnitOfWork, task: CallBackTask) -> None:
+    """(Re)set the timer that fires when the call-back falls due (see :func:`callback_due`)."""
+    await scheduler.schedule(
+        uow, kind=CALLBACK_DUE, key=task.id, due_at=task.due_at, payload={"task_id": task.id}
+    )
 
 
 async def callback_due(uow: UnitOfWork, timer: Timer) -> None:
