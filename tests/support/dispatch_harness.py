@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import aio_pika
 import asyncpg
@@ -21,6 +21,14 @@ from dispatch.app import service
 
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # a Tuesday, 08:00
 
+#: the site tickets give unless told otherwise, in the seeded ``paris`` region
+PARIS_ADDRESS = {
+    "line1": "1 Rue de Rivoli",
+    "city": "Paris",
+    "country": "FR",
+    "region_code": "paris",
+    "location": {"latitude": 48.8566, "longitude": 2.3522},
+}
 #: a site in Paris near the seeded technicians, and one in Lyon
 PARIS_SITE = {
     "line1": "2 Rue de Rivoli",
@@ -164,13 +172,7 @@ def ticket_created(
             "customer_id": "cust-1",
             "product": {"serial_number": "SN-1001", "model_code": "WH-80", "product_line": "water_heater"},
             "fault_description": "no hot water",
-            "site_address": {
-                "line1": "1 Rue de Rivoli",
-                "city": "Paris",
-                "country": "FR",
-                "region_code": "paris",
-                "location": {"latitude": 48.8566, "longitude": 2.3522},
-            },
+            "site_address": {**PARIS_ADDRESS},
             "region_code": "paris",
             "needs_on_site": needs_on_site,
         },
@@ -255,6 +257,47 @@ async def add_technician(
     )
     assert r.status_code == 201, r.text
     return technician_id
+
+
+class Territory:
+    """A centre and a region of a test's own, so its technicians never compete with other tests'; set it
+    up with ``await Territory(client, dispatch).setup()``. Subclasses name the place, its grade and where
+    its technicians live."""
+
+    name = "Paris"
+    grade = "B"
+    home = (48.85, 2.34)
+
+    def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
+        self.client, self.dispatch = client, dispatch
+        self.p, self.auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
+        self.suffix = uuid.uuid4().hex[:6]
+        self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
+
+    async def setup(self) -> Self:
+        await add_centre_and_region(
+            self.client,
+            self.dispatch,
+            name=self.name,
+            grade=self.grade,
+            centre_id=self.centre,
+            region_id=self.region,
+        )
+        return self
+
+    async def technician(self, name: str, **fields: Any) -> str:
+        """A technician of the territory living at ``home``, id ``<name>-<suffix>`` (``fields``: more of
+        its fields, or ones replacing the defaults); the id."""
+        home_lat, home_lon = self.home
+        defaults: dict[str, Any] = {"name": name, "home_lat": home_lat, "home_lon": home_lon}
+        return await add_technician(
+            self.client,
+            self.dispatch,
+            f"{name}-{self.suffix}",
+            centre_id=self.centre,
+            region_id=self.region,
+            **{**defaults, **fields},
+        )
 
 
 async def open_work_order(client: Any, dispatch: DispatchUnderTest, **order: Any) -> dict[str, Any]:

@@ -103,13 +103,7 @@ async def ticket_merged(
         held["cancelled_at"] is not None or (held["status"] == "merged" and held["version"] >= version)
     ):
         return
-    await store.keep_ticket(
-        uow,
-        ticket_id,
-        version=max(version, held["version"]) if held else version,
-        status="merged",
-        details=held["details"] if held else None,
-    )
+    await _keep_final(uow, ticket_id, held, version=version, status="merged")
     survivor_held = await store.ticket(uow, into_ticket_id)
     survivor_rows = [
         await store.load_row(uow, i, for_update=False)
@@ -145,14 +139,7 @@ async def ticket_cancelled(uow: UnitOfWork, *, ticket_id: str, version: int, at:
     held = await store.ticket(uow, ticket_id)
     if held is not None and _final(held):
         return
-    await store.keep_ticket(
-        uow,
-        ticket_id,
-        version=max(version, held["version"]) if held else version,
-        status="cancelled",
-        details=held["details"] if held else None,
-        cancelled_at=at,
-    )
+    await _keep_final(uow, ticket_id, held, version=version, status="cancelled", cancelled_at=at)
     for work_order_id in await store.work_orders_for_ticket(uow, ticket_id):
         order, _ = await store.load_work_order(uow, work_order_id)
         if order.accepts("cancel"):
@@ -200,6 +187,26 @@ async def _carry_out(
         )
     if decision.note:
         await store.add_note(uow, decision.work_order_id, kind=note_kind, text=decision.note)
+
+
+async def _keep_final(
+    uow: UnitOfWork,
+    ticket_id: str,
+    held: Any,
+    *,
+    version: int,
+    status: str,
+    cancelled_at: datetime | None = None,
+) -> None:
+    """Keep the ticket merged or cancelled (``status``), with the newest version seen and the details held."""
+    await store.keep_ticket(
+        uow,
+        ticket_id,
+        version=max(version, held["version"]) if held else version,
+        status=status,
+        details=held["details"] if held else None,
+        cancelled_at=cancelled_at,
+    )
 
 
 def _final(held: Any) -> bool:

@@ -6,7 +6,6 @@ assigned event."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,8 +15,7 @@ from dispatch_harness import (
     LYON_SITE,
     T0,
     DispatchUnderTest,
-    add_centre_and_region,
-    add_technician,
+    Territory,
     of_order,
     open_work_order,
 )
@@ -36,21 +34,12 @@ def window(start: datetime, minutes: int = 60) -> dict[str, str]:
 TODAY_14H = window(T0 + timedelta(hours=6))
 
 
-class Lyon:
+class Lyon(Territory):
     """A centre and region of their own, technicians in it, and air conditioner repairs that need
     refrigerant handling."""
 
-    def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
-        self.client, self.dispatch = client, dispatch
-        self.p, self.auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
-        self.suffix = uuid.uuid4().hex[:6]
-        self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
-
-    async def setup(self) -> Lyon:
-        await add_centre_and_region(
-            self.client, self.dispatch, name="Lyon", centre_id=self.centre, region_id=self.region
-        )
-        return self
+    name = "Lyon"
+    home = (45.76, 4.84)
 
     async def technician(self, name: str, **changes: Any) -> str:
         fields: dict[str, Any] = {
@@ -58,17 +47,7 @@ class Lyon:
             "certifications": [{"name": REFRIGERANT, "product_line": "air_conditioner"}],
             **changes,
         }
-        return await add_technician(
-            self.client,
-            self.dispatch,
-            f"{name}-{self.suffix}",
-            centre_id=self.centre,
-            region_id=self.region,
-            name=name,
-            home_lat=45.76,
-            home_lon=4.84,
-            **fields,
-        )
+        return await super().technician(name, **fields)
 
     async def order(self) -> str:
         opened = await open_work_order(

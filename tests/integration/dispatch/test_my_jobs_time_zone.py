@@ -3,16 +3,13 @@ planned in: the home centre calendar's for a technician working to it, their own
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 import pytest
 from dispatch_harness import (
-    DISPATCHER,
     DispatchUnderTest,
-    add_centre_and_region,
-    add_technician,
+    Territory,
     appointment,
     assign,
     open_work_order,
@@ -38,37 +35,19 @@ SITE = {
 }
 
 
-class Auckland:
+class Auckland(Territory):
     """A centre keeping Auckland's calendar, a region, technicians, and visits given to them."""
 
-    def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
-        self.client, self.dispatch = client, dispatch
-        self.p, self.auth = dispatch.prefix, dispatch.auth(*DISPATCHER)
-        self.suffix = uuid.uuid4().hex[:6]
-        self.centre, self.region = f"centre-{self.suffix}", f"region-{self.suffix}"
+    name = "Auckland"
+    home = (-36.85, 174.76)
 
-    async def setup(self) -> Auckland:
-        await add_centre_and_region(
-            self.client, self.dispatch, name="Auckland", centre_id=self.centre, region_id=self.region
-        )
+    async def setup(self) -> Self:
+        await super().setup()
         r = await self.client.put(
             f"{self.p}/centres/{self.centre}/calendar", headers=self.auth, json=AUCKLAND_HOURS
         )
         assert r.status_code == 200, r.text
         return self
-
-    async def technician(self, name: str, **changes: Any) -> str:
-        return await add_technician(
-            self.client,
-            self.dispatch,
-            f"{name}-{self.suffix}",
-            centre_id=self.centre,
-            region_id=self.region,
-            name=name,
-            home_lat=-36.85,
-            home_lon=174.76,
-            **changes,
-        )
 
     async def visit(self, technician_id: str, start: datetime) -> str:
         order_id = str(

@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from dispatch_harness import DISPATCHER, T0, TECH_ID, DispatchUnderTest, of_order, seed_network
+from dispatch_harness import (
+    DISPATCHER,
+    LYON_SITE,
+    PARIS_ADDRESS,
+    T0,
+    TECH_ID,
+    DispatchUnderTest,
+    of_order,
+    open_work_order,
+    seed_network,
+)
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from dispatch.tables import metadata
@@ -18,37 +28,13 @@ from kit.clock import ManualClock
 
 pytestmark = pytest.mark.integration
 
-PARIS = {
-    "line1": "1 Rue de Rivoli",
-    "city": "Paris",
-    "country": "FR",
-    "region_code": "paris",
-    "location": {"latitude": 48.8566, "longitude": 2.3522},
-}
-LYON = {
-    "line1": "1 Place Bellecour",
-    "city": "Lyon",
-    "country": "FR",
-    "region_code": "lyon",
-    "location": {"latitude": 45.7578, "longitude": 4.8320},
-}
+LYON = {**LYON_SITE, "region_code": "lyon"}
 
 
 async def open_order(client: Any, dispatch: DispatchUnderTest, address: dict[str, Any]) -> dict[str, Any]:
-    r = await client.post(
-        f"{dispatch.prefix}/work_orders",
-        headers=dispatch.auth(*DISPATCHER),
-        json={
-            "type": "repair",
-            "region_id": address["region_code"],
-            "customer_id": "cust-9",
-            "product_line": "water_heater",
-            "address": address,
-        },
+    return await open_work_order(
+        client, dispatch, region_id=address["region_code"], customer_id="cust-9", address=address
     )
-    assert r.status_code == 201, r.text
-    order: dict[str, Any] = r.json()
-    return order
 
 
 async def test_work_orders_are_stored_as_json_readable_in_sql_and_the_schema_matches_the_tables(
@@ -57,7 +43,7 @@ async def test_work_orders_are_stored_as_json_readable_in_sql_and_the_schema_mat
     app = dispatch.app(ManualClock(T0), roles={"relay"})
     async with dispatch.client(app) as client:
         await seed_network(client, dispatch)
-        order = await open_order(client, dispatch, PARIS)
+        order = await open_order(client, dispatch, PARIS_ADDRESS)
     [row] = await dispatch.sql(
         "SELECT snapshot->>'codec' AS codec, snapshot->>'state' AS state, snapshot->'site'->>'grade' AS grade,"
         " jsonb_typeof(snapshot) AS kind FROM work_orders WHERE id = $1",
@@ -93,7 +79,7 @@ async def test_a_maintenance_plan_requests_each_visit_once_ahead_of_time_across_
                 "customer_id": "cust-mp",
                 "product_line": "water_heater",
                 "region_id": "paris",
-                "site": PARIS,
+                "site": PARIS_ADDRESS,
                 "starts_on": "2026-01-15",
                 "ends_on": "2026-12-31",
                 "lead_days": 30,
@@ -157,7 +143,7 @@ async def test_an_appointment_is_confirmed_moved_and_reported_late_when_nobody_a
     first = dispatch.app(clock, roles={"relay"})
     async with dispatch.client(first) as client:
         await seed_network(client, dispatch)
-        order = await open_order(client, dispatch, PARIS)
+        order = await open_order(client, dispatch, PARIS_ADDRESS)
         wo = f"{dispatch.prefix}/work_orders/{order['id']}"
         r = await client.post(f"{wo}/auto_assign", headers=dispatch.auth(*DISPATCHER))
         assert r.status_code == 200, r.text
@@ -247,7 +233,7 @@ async def test_a_job_no_own_technician_can_make_goes_to_the_dealer_who_must_acce
         p = dispatch.prefix
 
         # Paris has a company technician who can make it: no hand-over unless the dispatcher insists
-        paris = await open_order(client, dispatch, PARIS)
+        paris = await open_order(client, dispatch, PARIS_ADDRESS)
         r = await client.post(f"{p}/work_orders/{paris['id']}/hand_to_dealer", headers=dispatcher, json={})
         assert r.status_code == 409
         assert r.json()["type"].endswith("own-technician-in-time")

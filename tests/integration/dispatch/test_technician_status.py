@@ -4,8 +4,7 @@ filters on it, and the planner keeps urgent jobs from technicians who went off d
 
 from __future__ import annotations
 
-import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,8 +13,7 @@ from dispatch_harness import (
     PARIS_SITE,
     T0,
     DispatchUnderTest,
-    add_centre_and_region,
-    add_technician,
+    Territory,
     assign,
     open_work_order,
 )
@@ -29,29 +27,15 @@ def iso(at: Any) -> str:
     return str(at.isoformat()).replace("+00:00", "Z")
 
 
-class Network:
+def last_seen(technician: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """Where and when the technician was last seen."""
+    return technician["location_lat"], technician["location_lon"], technician["location_reported_at"]
+
+
+class Network(Territory):
     """A centre and a region of their own for each test, so the tests' technicians never compete."""
 
-    def __init__(self, client: Any, dispatch: DispatchUnderTest) -> None:
-        self.client, self.dispatch = client, dispatch
-        self.auth = dispatch.auth(*DISPATCHER)
-        self.p = dispatch.prefix
-        self.centre, self.region = "", ""
-
-    async def setup(self) -> None:
-        self.centre, self.region = await add_centre_and_region(self.client, self.dispatch, grade="A")
-
-    async def technician(self, name: str, *, lon: float = 2.34) -> str:
-        return await add_technician(
-            self.client,
-            self.dispatch,
-            f"{name}-{uuid.uuid4().hex[:6]}",
-            centre_id=self.centre,
-            region_id=self.region,
-            name=name,
-            home_lat=48.85,
-            home_lon=lon,
-        )
+    grade = "A"
 
     async def order(self) -> str:
         opened = await open_work_order(
@@ -80,8 +64,7 @@ class Network:
 async def test_the_status_and_last_position_follow_the_visit_steps(dispatch: DispatchUnderTest) -> None:
     clock = ManualClock(T0)
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
-        net = Network(client, dispatch)
-        await net.setup()
+        net = await Network(client, dispatch).setup()
         tech_id = await net.technician("camille")
         tech = dispatch.auth(tech_id, "technician")
         created = await net.read(tech_id)
@@ -99,31 +82,27 @@ async def test_the_status_and_last_position_follow_the_visit_steps(dispatch: Dis
         clock.set(T0 + timedelta(hours=3))
         left_at = T0 + timedelta(hours=1, minutes=40)
 
-        async def left_for_the_visit() -> None:
-            """The app's travel step, sent with the time and place the technician set off."""
+        async def step(action: str, at: datetime, latitude: float, longitude: float) -> None:
+            """The app's ``action`` step, sent with the time and place it happened."""
             r = await client.post(
-                f"{wo}/start_travel",
+                f"{wo}/{action}",
                 headers=tech,
                 json={
-                    "client_update_id": "travel-1",
-                    "occurred_at": left_at.isoformat(),
-                    "position": {"latitude": 48.84, "longitude": 2.30},
+                    "client_update_id": f"{action}-1",
+                    "occurred_at": at.isoformat(),
+                    "position": {"latitude": latitude, "longitude": longitude},
                 },
             )
             assert r.status_code == 200, r.text
 
-        await left_for_the_visit()
+        await step("start_travel", left_at, 48.84, 2.30)
         me = await net.read(tech_id)
         assert (me["status"], me["status_since"], me["status_work_order_id"]) == (
             "travelling",
             iso(left_at),
             order_id,
         )
-        assert (me["location_lat"], me["location_lon"], me["location_reported_at"]) == (
-            48.84,
-            2.30,
-            iso(left_at),
-        )
+        assert last_seen(me) == (48.84, 2.30, iso(left_at))
         assert tech_id in await net.with_status("travelling")
         assert tech_id not in await net.with_status("available")
 
@@ -133,25 +112,12 @@ async def test_the_status_and_last_position_follow_the_visit_steps(dispatch: Dis
         assert r.json()["type"].endswith("visit-under-way")
 
         arrived_at = T0 + timedelta(hours=2)
-        r = await client.post(
-            f"{wo}/arrive",
-            headers=tech,
-            json={
-                "client_update_id": "arrive-1",
-                "occurred_at": arrived_at.isoformat(),
-                "position": {"latitude": 48.857, "longitude": 2.353},
-            },
-        )
-        assert r.status_code == 200, r.text
+        await step("arrive", arrived_at, 48.857, 2.353)
         # the travel step replayed later changes neither the status nor the position
-        await left_for_the_visit()
+        await step("start_travel", left_at, 48.84, 2.30)
         me = await net.read(tech_id)
         assert (me["status"], me["status_since"]) == ("on_site", iso(arrived_at))
-        assert (me["location_lat"], me["location_lon"], me["location_reported_at"]) == (
-            48.857,
-            2.353,
-            iso(arrived_at),
-        )
+        assert last_seen(me) == (48.857, 2.353, iso(arrived_at))
         assert tech_id in await net.with_status("on_site")
 
         done_at = T0 + timedelta(hours=2, minutes=50)
@@ -194,8 +160,7 @@ async def test_the_technician_reports_break_and_off_duty_and_a_late_report_is_no
 ) -> None:
     clock = ManualClock(T0)
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
-        net = Network(client, dispatch)
-        await net.setup()
+        net = await Network(client, dispatch).setup()
         tech_id = await net.technician("jules")
         tech = dispatch.auth(tech_id, "technician")
 
@@ -230,11 +195,10 @@ async def test_an_off_duty_technician_gets_no_urgent_job_and_the_reason_shows(
 ) -> None:
     clock = ManualClock(T0)
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
-        net = Network(client, dispatch)
-        await net.setup()
+        net = await Network(client, dispatch).setup()
         # the nearest technician went home; the other is further away but on duty
-        home = await net.technician("near", lon=2.353)
-        on_duty = await net.technician("far", lon=2.20)
+        home = await net.technician("near", home_lon=2.353)
+        on_duty = await net.technician("far", home_lon=2.20)
         r = await client.post(
             f"{net.p}/me/status", headers=dispatch.auth(home, "technician"), json={"status": "off_duty"}
         )
@@ -254,8 +218,7 @@ async def test_a_cancelled_trip_frees_the_technician_and_a_deactivated_one_shows
 ) -> None:
     clock = ManualClock(T0)
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
-        net = Network(client, dispatch)
-        await net.setup()
+        net = await Network(client, dispatch).setup()
         tech_id = await net.technician("lea")
         tech = dispatch.auth(tech_id, "technician")
         order_id = await net.assigned_order(tech_id)
@@ -280,8 +243,7 @@ async def test_a_cancelled_trip_frees_the_technician_and_a_deactivated_one_shows
 async def test_a_dispatcher_clears_a_status_left_by_a_visit(dispatch: DispatchUnderTest) -> None:
     clock = ManualClock(T0)
     async with dispatch.client(dispatch.app(clock, roles=set())) as client:
-        net = Network(client, dispatch)
-        await net.setup()
+        net = await Network(client, dispatch).setup()
         tech_id = await net.technician("noah")
         tech = dispatch.auth(tech_id, "technician")
         wo = f"{net.p}/work_orders/{await net.assigned_order(tech_id)}"

@@ -4,6 +4,8 @@ again): the work orders follow, in whatever order the events arrive, on real Pos
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -92,6 +94,20 @@ async def opened(dispatch: DispatchUnderTest, ticket_id: str, **kwargs: Any) -> 
     await dispatch.deliver("intake.ticket.created.v1", ticket_created(ticket_id, **kwargs))
 
 
+async def opened_with_order(client: httpx.AsyncClient, dispatch: DispatchUnderTest, ticket_id: str) -> Any:
+    """The work order the ticket's creation opened."""
+    await opened(dispatch, ticket_id)
+    return await work_order_of(client, dispatch, ticket_id)
+
+
+@asynccontextmanager
+async def seeded(dispatch: DispatchUnderTest) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of dispatch relaying and consuming events at T0, with the network seeded."""
+    async with dispatch.client(dispatch.app(ManualClock(T0), roles={"relay", "consumer"})) as client:
+        await seed_network(client, dispatch)
+        yield client
+
+
 async def send_technician_on_the_way(
     client: httpx.AsyncClient, dispatch: DispatchUnderTest, work_order_id: str, *, in_hours: int
 ) -> None:
@@ -107,14 +123,10 @@ async def send_technician_on_the_way(
 async def test_a_duplicate_not_started_is_cancelled_when_the_surviving_ticket_has_its_own_order(
     dispatch: DispatchUnderTest,
 ) -> None:
-    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
-    async with dispatch.client(app) as client:
-        await seed_network(client, dispatch)
+    async with seeded(dispatch) as client:
         duplicate, survivor = str(uuid.uuid4()), str(uuid.uuid4())
-        await opened(dispatch, duplicate)
-        await opened(dispatch, survivor)
-        duplicate_order = await work_order_of(client, dispatch, duplicate)
-        survivor_order = await work_order_of(client, dispatch, survivor)
+        duplicate_order = await opened_with_order(client, dispatch, duplicate)
+        survivor_order = await opened_with_order(client, dispatch, survivor)
 
         merged = ticket_merged(duplicate, survivor)
         merge_id = await dispatch.deliver("intake.ticket.merged.v1", merged)
@@ -140,14 +152,10 @@ async def test_a_duplicate_not_started_is_cancelled_when_the_surviving_ticket_ha
 async def test_the_only_order_follows_the_surviving_ticket_whichever_event_arrives_first(
     dispatch: DispatchUnderTest,
 ) -> None:
-    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
-    async with dispatch.client(app) as client:
-        await seed_network(client, dispatch)
-
+    async with seeded(dispatch) as client:
         # the merge arrives before the surviving ticket's creation: the duplicate's order serves it
         duplicate, survivor = str(uuid.uuid4()), str(uuid.uuid4())
-        await opened(dispatch, duplicate)
-        moved = await work_order_of(client, dispatch, duplicate)
+        moved = await opened_with_order(client, dispatch, duplicate)
         merge_id = await dispatch.deliver("intake.ticket.merged.v1", ticket_merged(duplicate, survivor))
         assert await orders_of(client, dispatch, duplicate) == []
         [serving] = await orders_of(client, dispatch, survivor)
@@ -182,14 +190,10 @@ async def test_the_only_order_follows_the_surviving_ticket_whichever_event_arriv
 async def test_a_visit_under_way_is_never_cancelled_by_a_merge_but_left_to_the_dispatcher(
     dispatch: DispatchUnderTest,
 ) -> None:
-    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
-    async with dispatch.client(app) as client:
-        await seed_network(client, dispatch)
+    async with seeded(dispatch) as client:
         duplicate, survivor = str(uuid.uuid4()), str(uuid.uuid4())
-        await opened(dispatch, duplicate)
-        await opened(dispatch, survivor)
-        travelling = await work_order_of(client, dispatch, duplicate)
-        survivor_order = await work_order_of(client, dispatch, survivor)
+        travelling = await opened_with_order(client, dispatch, duplicate)
+        survivor_order = await opened_with_order(client, dispatch, survivor)
         await send_technician_on_the_way(client, dispatch, travelling["id"], in_hours=1)
 
         await dispatch.deliver("intake.ticket.merged.v1", ticket_merged(duplicate, survivor))
@@ -204,12 +208,9 @@ async def test_a_visit_under_way_is_never_cancelled_by_a_merge_but_left_to_the_d
 async def test_a_ticket_no_longer_needing_a_visit_cancels_the_order_and_asking_again_opens_one(
     dispatch: DispatchUnderTest,
 ) -> None:
-    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
-    async with dispatch.client(app) as client:
-        await seed_network(client, dispatch)
+    async with seeded(dispatch) as client:
         ticket_id = str(uuid.uuid4())
-        await opened(dispatch, ticket_id)
-        first = await work_order_of(client, dispatch, ticket_id)
+        first = await opened_with_order(client, dispatch, ticket_id)
 
         update_id = await dispatch.deliver(
             "intake.ticket.updated.v1", ticket_updated(ticket_id, 2, needs_on_site=False)
@@ -248,12 +249,9 @@ async def test_a_ticket_no_longer_needing_a_visit_cancels_the_order_and_asking_a
 async def test_a_technician_already_on_the_way_is_not_called_off_when_the_visit_is_dropped(
     dispatch: DispatchUnderTest,
 ) -> None:
-    app = dispatch.app(ManualClock(T0), roles={"relay", "consumer"})
-    async with dispatch.client(app) as client:
-        await seed_network(client, dispatch)
+    async with seeded(dispatch) as client:
         ticket_id = str(uuid.uuid4())
-        await opened(dispatch, ticket_id)
-        travelling = await work_order_of(client, dispatch, ticket_id)
+        travelling = await opened_with_order(client, dispatch, ticket_id)
         await send_technician_on_the_way(client, dispatch, travelling["id"], in_hours=5)
 
         await dispatch.deliver("intake.ticket.updated.v1", ticket_updated(ticket_id, 2, needs_on_site=False))

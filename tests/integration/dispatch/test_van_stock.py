@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from dispatch_harness import (
     DISPATCHER,
+    PARIS_ADDRESS,
     T0,
     DispatchUnderTest,
     add_centre_and_region,
@@ -26,13 +27,6 @@ RUN = uuid.uuid4().hex[:6]
 # both technicians live next door to each other and do the same work; the first by id has the empty van
 EMPTY_VAN_TECH, STOCKED_VAN_TECH = f"a-tech-{RUN}", f"b-tech-{RUN}"
 EMPTY_VAN, STOCKED_VAN = f"van-a-{RUN}", f"van-b-{RUN}"
-PARIS = {
-    "line1": "1 Rue de Rivoli",
-    "city": "Paris",
-    "country": "FR",
-    "region_code": "paris",
-    "location": {"latitude": 48.8566, "longitude": 2.3522},
-}
 HOLDS_PARTS = "van holds the needed parts"
 
 
@@ -92,7 +86,7 @@ async def test_the_technician_whose_van_holds_the_parts_is_chosen_and_a_late_sto
             dispatch,
             region_id="paris",
             customer_id="cust-vs",
-            address=PARIS,
+            address=PARIS_ADDRESS,
             needed_parts=[[PART, 1]],
         )
 

@@ -7,17 +7,18 @@ assigned technician ``tech-1``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
 
+from dispatch.domain.appointments import Appointment
 from dispatch.domain.billing import Billing
-from dispatch.domain.completion import CompletionReport, FaultCause, UsedPart
+from dispatch.domain.completion import CompletionReport, FaultCause, IncompleteReason, UsedPart
 from dispatch.domain.network import RegionGrade
 from dispatch.domain.technicians import Technician, weekday_shifts
 from dispatch.domain.values import Actor, Capability, GeoPoint, Priority, Role, Skill, WorkOrderType
-from dispatch.domain.work_orders import Site, UnitRef, WorkOrder
+from dispatch.domain.work_orders import Site, UnitRef, WorkOrder, WorkOrderState
 
 T0 = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)  # a Tuesday
 DISPATCHER = Actor("dispatcher-1", Role.DISPATCHER)
@@ -63,6 +64,49 @@ def new_order() -> Callable[..., WorkOrder]:
         return WorkOrder.open(**values)
 
     return build
+
+
+_PATH_TO: dict[WorkOrderState, list[str]] = {
+    WorkOrderState.NEW: [],
+    WorkOrderState.SCHEDULED: ["schedule"],
+    WorkOrderState.ASSIGNED: ["assign"],
+    WorkOrderState.ACCEPTED: ["assign", "accept"],
+    WorkOrderState.EN_ROUTE: ["assign", "accept", "start_travel"],
+    WorkOrderState.ON_SITE: ["assign", "accept", "start_travel", "arrive"],
+    WorkOrderState.COMPLETED: ["assign", "accept", "start_travel", "arrive", "complete"],
+    WorkOrderState.INCOMPLETE: ["assign", "accept", "start_travel", "arrive", "report_incomplete"],
+    WorkOrderState.CANCELLED: ["cancel"],
+    WorkOrderState.REMOTE_SUPPORT: ["start_remote_support"],
+}
+
+
+def _drive_to(state: WorkOrderState, order: WorkOrder) -> WorkOrder:
+    """Take a fresh order (a remote support job for ``REMOTE_SUPPORT``) to ``state`` through the legal
+    actions, at T0 + 10 min, for a one-hour visit by ``tech-1`` at T0 + 2 h."""
+    at = T0 + timedelta(minutes=10)
+    visit = Appointment.at(T0 + timedelta(hours=2), 60)
+    actions: dict[str, Callable[[], object]] = {
+        "schedule": lambda: order.schedule(visit, at=at, actor=DISPATCHER),
+        "assign": lambda: order.assign("tech-1", visit, at=at, actor=DISPATCHER),
+        "cancel": lambda: order.cancel(reason="customer_request", at=at, actor=DISPATCHER),
+        "accept": lambda: order.accept(at=at, actor=TECH),
+        "start_travel": lambda: order.start_travel(at=at, actor=TECH),
+        "arrive": lambda: order.arrive(at=at, actor=TECH),
+        "complete": lambda: order.complete(_report(), at=at, actor=TECH),
+        "report_incomplete": lambda: order.report_incomplete(
+            IncompleteReason.PARTS_NEEDED, at=at, actor=TECH
+        ),
+        "start_remote_support": lambda: order.start_remote_support(at=at, actor=DISPATCHER),
+    }
+    for step in _PATH_TO[state]:
+        actions[step]()
+    assert order.state is state
+    return order
+
+
+@pytest.fixture
+def drive_to() -> Callable[[WorkOrderState, WorkOrder], WorkOrder]:
+    return _drive_to
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ import pytest
 
 from contracts.dispatch import WorkOrderCancelled as ContractCancelled
 from dispatch import events
-from dispatch.domain.appointments import Appointment
-from dispatch.domain.completion import CompletionReport
 from dispatch.domain.events import RequestUpdated, WorkOrderCancelled
 from dispatch.domain.ticket_changes import (
     NO_VISIT_NEEDED,
@@ -40,42 +38,15 @@ SURVIVOR_WITH_ORDER = Survivor("t-2", "T-0002", open_work_order_ids=("wo-2",))
 SURVIVOR_WITHOUT_ORDER = Survivor("t-2", "T-0002")
 
 
-def in_state(state: WorkOrderState, order: WorkOrder, report: CompletionReport) -> WorkOrder:
-    at = T0 + timedelta(minutes=10)
-    visit = Appointment.at(T0 + timedelta(hours=2), 60)
-    steps: dict[str, Callable[[], object]] = {
-        "schedule": lambda: order.schedule(visit, at=at, actor=DISPATCHER),
-        "assign": lambda: order.assign("tech-1", visit, at=at, actor=DISPATCHER),
-        "accept": lambda: order.accept(at=at, actor=TECH),
-        "start_travel": lambda: order.start_travel(at=at, actor=TECH),
-        "arrive": lambda: order.arrive(at=at, actor=TECH),
-        "complete": lambda: order.complete(report, at=at, actor=TECH),
-        "cancel": lambda: order.cancel(reason="customer_request", at=at, actor=DISPATCHER),
-        "start_remote_support": lambda: order.start_remote_support(at=at, actor=DISPATCHER),
-    }
-    path = {
-        S.NEW: [],
-        S.SCHEDULED: ["schedule"],
-        S.ASSIGNED: ["assign"],
-        S.ACCEPTED: ["assign", "accept"],
-        S.EN_ROUTE: ["assign", "accept", "start_travel"],
-        S.ON_SITE: ["assign", "accept", "start_travel", "arrive"],
-        S.COMPLETED: ["assign", "accept", "start_travel", "arrive", "complete"],
-        S.CANCELLED: ["cancel"],
-        S.REMOTE_SUPPORT: ["start_remote_support"],
-    }[state]
-    for step in path:
-        steps[step]()
-    order.pull_events()
-    assert order.state is state
-    return order
-
-
 @pytest.fixture
-def order_in(new_order: NewOrder, make_report: Callable[..., CompletionReport]) -> Callable[..., WorkOrder]:
+def order_in(
+    new_order: NewOrder, drive_to: Callable[[WorkOrderState, WorkOrder], WorkOrder]
+) -> Callable[..., WorkOrder]:
     def build(state: WorkOrderState) -> WorkOrder:
         kind = WorkOrderType.REMOTE_SUPPORT if state is S.REMOTE_SUPPORT else WorkOrderType.REPAIR
-        return in_state(state, new_order(type=kind), make_report())
+        order = drive_to(state, new_order(type=kind))
+        order.pull_events()
+        return order
 
     return build
 

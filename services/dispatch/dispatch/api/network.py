@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from dispatch import store, working_status
 from dispatch import tables as t
-from dispatch.api.common import actor_of
+from dispatch.api.common import Dispatcher, Id, actor_of
 from dispatch.api.views import StatusOut
 from dispatch.domain.technicians import ShiftSpan, TechnicianStatus
 from dispatch.domain.values import TimeWindow
@@ -23,9 +23,7 @@ from kit.deps import Db
 from kit.domain import DomainError
 
 router = APIRouter(tags=["network"])
-Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))]
 Reader = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR, Role.AGENT, Role.TECHNICIAN))]
-Id = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 
 
 class CentreIn(BaseModel):

@@ -6,10 +6,11 @@ import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from dispatch import commands, store
+from dispatch.api.common import Dispatcher, actor_of
 from dispatch.domain.appointments import Appointment
 from dispatch.domain.assignment import Assignment, OptimiserSettings, PlanningProblem, optimise
 from dispatch.domain.reports import (
@@ -24,12 +25,10 @@ from dispatch.domain.reports import (
 from dispatch.domain.values import TimeWindow
 from dispatch.domain.work_orders import WorkOrder
 from dispatch.planning import crews_of, job_of, technician_of
-from kit.auth import Principal, Role, require
 from kit.deps import Db
 from kit.domain import Conflict, DomainError
 
 router = APIRouter(tags=["planning"])
-Dispatcher = Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))]
 _PLANNABLE = ["new", "scheduled", "assigned", "accepted"]
 
 
@@ -61,7 +60,7 @@ class OptimiseOut(BaseModel):
 @router.post("/assignments/optimise")
 async def optimise_backlog(body: OptimiseIn, db: Db, principal: Dispatcher) -> OptimiseOut:
     """Plan the open backlog; assignments a dispatcher locked stay with their technician."""
-    actor = commands.role_actor(principal.subject, frozenset(r.value for r in principal.roles))
+    actor = actor_of(principal)
     async with db.transaction() as uow:
         if not await store.lock_optimiser(uow):
             raise Conflict("another optimisation is running; try again shortly", code="optimiser-busy")
@@ -145,16 +144,23 @@ class ComplianceReport(BaseModel):
     first_time_fix: RateOut
 
 
+def _utc_days(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC days ``first``..``last``: from the start of the first to the start of the day after the last."""
+    return (
+        datetime.combine(first, time(0), tzinfo=UTC),
+        datetime.combine(last + timedelta(days=1), time(0), tzinfo=UTC),
+    )
+
+
 @router.get("/reports/service_levels")
 async def service_level_report(
     db: Db,
-    _: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))],
+    _: Dispatcher,
     period_from: Annotated[date, Query(alias="from")],
     period_until: Annotated[date, Query(alias="until")],
 ) -> ComplianceReport:
     """Per region grade: arranged, on site and fixed in time; and the first-time-fix rate of repairs."""
-    begin = datetime.combine(period_from, time(0), tzinfo=UTC)
-    end = datetime.combine(period_until + timedelta(days=1), time(0), tzinfo=UTC)
+    begin, end = _utc_days(period_from, period_until)
     async with db.transaction() as uow:
         now = uow.now()
         facts = [
@@ -199,7 +205,7 @@ class UtilisationReport(BaseModel):
 @router.get("/reports/utilisation")
 async def utilisation_report(
     db: Db,
-    _: Annotated[Principal, Depends(require(Role.DISPATCHER, Role.SUPERVISOR))],
+    _: Dispatcher,
     period_from: Annotated[date, Query(alias="from")],
     period_until: Annotated[date, Query(alias="until")],
 ) -> UtilisationReport:
@@ -207,10 +213,7 @@ async def utilisation_report(
     work, and how much of it went to travelling to and working at the visits they finished."""
     if period_until < period_from or (period_until - period_from).days > 92:
         raise DomainError("the period runs forward, 93 days at most", code="bad-period")
-    period = TimeWindow(
-        datetime.combine(period_from, time(0), tzinfo=UTC),
-        datetime.combine(period_until + timedelta(days=1), time(0), tzinfo=UTC),
-    )
+    period = TimeWindow(*_utc_days(period_from, period_until))
     async with db.transaction() as uow:
         absences = await store.absences(uow, start=period.start, end=period.end)
         technicians = [

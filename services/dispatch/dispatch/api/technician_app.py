@@ -21,7 +21,9 @@ from dispatch.api.common import FieldUser, Short, Technician, act, actor_of
 from dispatch.api.views import StatusOut, WorkOrderOut
 from dispatch.domain.completion import CollectedPart, CompletionReport, FaultCause, IncompleteReason, UsedPart
 from dispatch.domain.technicians import TechnicianStatus
+from dispatch.domain.values import Actor
 from dispatch.domain.work_orders import WorkOrder
+from dispatch.domain.work_orders.aggregate import CLOCK_SKEW
 from dispatch.planning import technician_of
 from kit.db import UnitOfWork
 from kit.deps import Db
@@ -147,19 +149,26 @@ def _position_at(
 # --- the steps of a visit ------------------------------------------------------------------------------
 
 
+def _reported(
+    body: TechnicianUpdateIn | CompleteIn, step: Callable[..., object], *args: object, **kwargs: object
+) -> Callable[[WorkOrder, Actor, datetime], object]:
+    """The app's ``step`` on the order (``WorkOrder.accept``, say, with ``args`` and ``kwargs``), at the
+    time the device recorded it and with the app's ``client_update_id``."""
+    return lambda o, a, now: step(
+        o,
+        *args,
+        at=o.reported_time(body.occurred_at, now),
+        actor=a,
+        client_update_id=body.client_update_id,
+        **kwargs,
+    )
+
+
 @router.post("/work_orders/{work_order_id}/accept")
 async def accept(
     work_order_id: str, body: TechnicianUpdateIn, db: Db, principal: FieldUser, response: Response
 ) -> WorkOrderOut:
-    return await act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.accept(
-            at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
-        ),
-        response,
-    )
+    return await act(db, work_order_id, principal, _reported(body, WorkOrder.accept), response)
 
 
 @router.post("/work_orders/{work_order_id}/decline")
@@ -168,16 +177,7 @@ async def decline(
 ) -> WorkOrderOut:
     """The technician gives the job back; it keeps its appointment and waits for another technician."""
     return await act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.decline(
-            reason=body.reason,
-            at=o.reported_time(body.occurred_at, now),
-            actor=a,
-            client_update_id=body.client_update_id,
-        ),
-        response,
+        db, work_order_id, principal, _reported(body, WorkOrder.decline, reason=body.reason), response
     )
 
 
@@ -190,9 +190,7 @@ async def start_travel(
         db,
         work_order_id,
         principal,
-        lambda o, a, now: o.start_travel(
-            at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
-        ),
+        _reported(body, WorkOrder.start_travel),
         response,
         then=_position_at("start_travel", body.position),
     )
@@ -208,9 +206,7 @@ async def arrive(
         db,
         work_order_id,
         principal,
-        lambda o, a, now: o.arrive(
-            at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
-        ),
+        _reported(body, WorkOrder.arrive),
         response,
         then=_position_at("arrive", body.position),
     )
@@ -220,15 +216,8 @@ async def arrive(
 async def complete(
     work_order_id: str, body: CompleteIn, db: Db, principal: FieldUser, response: Response
 ) -> WorkOrderOut:
-    report = body.domain()
     return await act(
-        db,
-        work_order_id,
-        principal,
-        lambda o, a, now: o.complete(
-            report, at=o.reported_time(body.occurred_at, now), actor=a, client_update_id=body.client_update_id
-        ),
-        response,
+        db, work_order_id, principal, _reported(body, WorkOrder.complete, body.domain()), response
     )
 
 
@@ -241,18 +230,23 @@ async def incomplete(
         db,
         work_order_id,
         principal,
-        lambda o, a, now: o.report_incomplete(
-            body.reason,
-            at=o.reported_time(body.occurred_at, now),
-            actor=a,
-            report=report,
-            client_update_id=body.client_update_id,
-        ),
+        _reported(body, WorkOrder.report_incomplete, body.reason, report=report),
         response,
     )
 
 
 # --- my day ----------------------------------------------------------------------------------------
+
+
+def _device_time(reported: datetime | None, now: datetime, *, field: str, future: str) -> datetime:
+    """When the device says something happened (default: ``now``): with its time zone, and not ahead of
+    the server's clock by more than a device's clock may run ahead (``future``: the refusal's message)."""
+    at = reported or now
+    if at.tzinfo is None:
+        raise DomainError(f"{field} must carry its time zone", code="naive-datetime")
+    if at > now + CLOCK_SKEW:
+        raise DomainError(future, code="occurred-in-future")
+    return at
 
 
 @router.get("/me/jobs")
@@ -288,12 +282,12 @@ async def report_position(body: PositionIn, db: Db, principal: Technician) -> Po
     """Where the technician is now: travel to the next job is planned from here (an older report than the
     one held is ignored, so a replayed queue cannot move the technician back)."""
     async with db.transaction() as uow:
-        now = uow.now()
-        at = body.reported_at or now
-        if at.tzinfo is None:
-            raise DomainError("reported_at must carry its time zone", code="naive-datetime")
-        if at > now + timedelta(minutes=2):
-            raise DomainError("a position cannot be reported from the future", code="occurred-in-future")
+        at = _device_time(
+            body.reported_at,
+            uow.now(),
+            field="reported_at",
+            future="a position cannot be reported from the future",
+        )
         kept = await store.report_position(
             uow, principal.subject, lat=body.latitude, lon=body.longitude, at=at
         )
@@ -306,12 +300,9 @@ async def set_my_status(body: MyStatusIn, db: Db, principal: Technician) -> Stat
     the rest of the day is not planned). While a visit is under way the status follows the visit (409):
     travelling and on site are set by its steps. A report older than the status held is not kept."""
     async with db.transaction() as uow:
-        now = uow.now()
-        at = body.occurred_at or now
-        if at.tzinfo is None:
-            raise DomainError("occurred_at must carry its time zone", code="naive-datetime")
-        if at > now + timedelta(minutes=2):
-            raise DomainError("a status cannot change in the future", code="occurred-in-future")
+        at = _device_time(
+            body.occurred_at, uow.now(), field="occurred_at", future="a status cannot change in the future"
+        )
         held, kept = await working_status.set_status(
             uow, principal.subject, TechnicianStatus(body.status), actor=actor_of(principal), at=at
         )
