@@ -669,9 +669,7 @@ def listener_service(service: str, kind: str, listener: Listener) -> dict[str, A
             "type": "LoadBalancer",
             "externalTrafficPolicy": "Local",
             "selector": {"app.kubernetes.io/name": service, "app.kubernetes.io/component": kind},
-            "ports": [
-                {"name": listener.name, "port": listener.public_port, "targetPort": listener.name}
-            ],
+            "ports": [{"name": listener.name, "port": listener.public_port, "targetPort": listener.name}],
         },
     }
 
