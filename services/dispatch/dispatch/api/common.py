@@ -16,6 +16,7 @@ from dispatch.domain.work_orders import WorkOrder
 from kit.auth import Principal, Role, require
 from kit.concurrency import etag
 from kit.db import UnitOfWork
+from kit.dealers import ensure_visible
 from kit.deps import Db
 from kit.domain import Forbidden
 
@@ -50,8 +51,7 @@ def dealer_of(principal: Principal) -> str:
 
 
 def check_visible(principal: Principal, order: WorkOrder) -> None:
-    if not principal.may_see_dealer(order.dealer_id):
-        raise Forbidden("this work order belongs to another dealer")
+    ensure_visible(principal, order.dealer_id, "work order")
 
 
 def respond(order: WorkOrder, version: int, number: str, response: Response) -> WorkOrderOut:

@@ -30,8 +30,9 @@ from dispatch.domain.values import PartNeed, Priority, WorkOrderType
 from kit.auth import Principal, Role, require
 from kit.concurrency import IfMatch, etag
 from kit.db import UnitOfWork
+from kit.dealers import ensure_visible
 from kit.deps import Db
-from kit.domain import DomainError, Forbidden
+from kit.domain import DomainError
 from kit.idempotency import IdempotencyKey, run_idempotent
 from kit.pagination import Cursor, Limit, Page, decode_cursor, page_of
 
@@ -184,8 +185,7 @@ async def get_work_order(work_order_id: str, db: Db, principal: Reader, response
     async with db.transaction() as uow:
         row = await store.load_row(uow, work_order_id, for_update=False)
     out = WorkOrderOut.of(row)
-    if not principal.may_see_dealer(out.dealer_id):
-        raise Forbidden("this work order belongs to another dealer")
+    ensure_visible(principal, out.dealer_id, "work order")
     response.headers["ETag"] = etag(row["version"])
     return out
 
